@@ -1,0 +1,225 @@
+"""The ``lpr`` command: thin wrappers over library functions a Python user can call too.
+
+    lpr predict plate.jpg              # read with the shipped default model
+    lpr train --data train.csv --val val.csv --out runs/mine
+    lpr evaluate --model runs/mine --data val.csv
+    lpr synth --n 1000 --out synth/
+
+Exit codes: 0 success; 1 some inputs could not be read; 2 bad usage, model or data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import logging
+import sys
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from . import __version__
+
+log = logging.getLogger("lpr")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"94x24"`` -> (94, 24)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 94x24, got {text!r}") from None
+    return w, h
+
+
+def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Image paths from files, folders (recursively) and glob patterns; plus (spec, why) misses."""
+    from .data import list_images
+
+    paths, missing = [], []
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir() and p.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
+            found = list_images(p)
+            paths += [str(f) for f in found]
+            if not found:
+                missing.append((spec, "no images in folder"))
+        elif p.exists():
+            paths.append(spec)
+        elif glob.has_magic(spec):
+            found = sorted(glob.glob(spec, recursive=True))
+            paths += found
+            if not found:
+                missing.append((spec, "pattern matches nothing"))
+        else:
+            missing.append((spec, "no such file"))
+    return paths, missing
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_predict(args) -> int:
+    from .pipeline import Recognizer
+
+    recognizer = Recognizer.load(args.model, threads=args.threads)
+    paths, missing = expand_inputs(args.inputs)
+    for spec, why in missing:
+        print(f"lpr: {spec}: {why}", file=sys.stderr)
+    failed = len(missing)
+    results = []
+    for r in recognizer.read_files(paths, args.batch_size):
+        if r.error:
+            failed += 1
+            print(f"lpr: {r.path}: {r.error}", file=sys.stderr)
+            if not args.json:
+                continue
+        if args.json:
+            results.append(r.to_dict())
+        else:
+            print(f"{r.path}\t{r.text}\t{r.confidence:.4f}", flush=True)
+    if args.json:
+        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluation import evaluate_model, summary
+    from .pipeline import Recognizer
+
+    recognizer = Recognizer.load(args.model, threads=args.threads)
+    result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
+    result["model"] = str(args.model)
+    result["data"] = str(args.data)
+    print(summary(result, str(args.model), str(args.data)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def train_config(args):
+    """Dataclass defaults <- ``--config`` YAML <- command-line flags."""
+    import yaml
+
+    from .training import TrainConfig
+
+    values = asdict(TrainConfig())
+    if args.config:
+        loaded = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+        unknown = set(loaded) - set(values)
+        if unknown:
+            raise ValueError(f"{args.config}: unknown keys {sorted(unknown)}")
+        values.update(loaded)
+    for f in fields(TrainConfig):
+        v = getattr(args, f.name, None)
+        if v is not None:
+            values[f.name] = v
+    values["input_size"] = tuple(values["input_size"])
+    return TrainConfig(**values)
+
+
+def cmd_train(args) -> int:
+    import yaml
+
+    from .training import train
+
+    cfg = train_config(args)
+    Path(cfg.out).mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump({**asdict(cfg), "input_size": list(cfg.input_size)}, allow_unicode=True, sort_keys=False)
+    print(text, file=sys.stderr)
+    (Path(cfg.out) / "config.yaml").write_text(text, encoding="utf-8")
+    try:
+        result = train(cfg, resume=args.resume, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"lpr: interrupted; the last completed epoch is saved in {cfg.out} (continue with --resume)",
+              file=sys.stderr)
+        return 130
+    print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)
+    return 0 if result["history"] else 2
+
+
+def cmd_synth(args) -> int:
+    from .synth import synthesize
+
+    csv_path = synthesize(args.out, args.n, style=args.style, seed=args.seed, out_size=args.size,
+                          workers=args.workers, progress=not args.quiet)
+    print(f"wrote {args.n} plates; labels in {csv_path}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    ap = argparse.ArgumentParser(prog="lpr", description="Licence-plate recognition: STN + LPRNet.")
+    ap.add_argument("--version", action="version", version=f"lpr {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="read plates from cropped plate images", formatter_class=fmt,
+                       description="Print path<TAB>text<TAB>confidence for each image.")
+    p.add_argument("inputs", nargs="+", metavar="IMG|DIR|GLOB", help="images, folders or glob patterns")
+    p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
+    p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="accuracy, errors and speed over a labelled dataset", formatter_class=fmt)
+    p.add_argument("--model", default="cn", help="shipped model name or a run folder")
+    p.add_argument("--data", required=True, help="labels.csv, a folder with one, raw CCPD images, or a named-image folder")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
+    p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train STN + LPRNet jointly on your plates",
+                       description="Flags override --config, which overrides the defaults shown by --help.")
+    p.add_argument("--config", help="YAML file of TrainConfig fields (see configs/)")
+    p.add_argument("--data", action="append", help="training source (repeatable); PATH@N counts it N times per epoch")
+    p.add_argument("--val", action="append", help="validation source of real plates (repeatable)")
+    p.add_argument("--out", help="run folder for stn.pt, lprnet.pt and the resumable state (default runs/lpr)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--epoch-size", type=int, help="plates per epoch (default: one pass over the sources)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--alphabet", help="cn, latin, a file of symbols, or the symbols themselves")
+    p.add_argument("--input-size", type=parse_size, help="network input WxH (default 94x24)")
+    p.add_argument("--no-stn", dest="stn", action="store_const", const=False, help="train LPRNet alone (ablation)")
+    p.add_argument("--augment", type=float, help="augmentation strength, 0 = off")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("synth", help="render synthetic plates to a labelled folder", formatter_class=fmt)
+    p.add_argument("--n", type=int, required=True, help="number of plates")
+    p.add_argument("--out", required=True, help="output folder (images/ + labels.csv)")
+    p.add_argument("--alphabet", dest="style", default="cn", choices=["cn"], help="plate style to render")
+    p.add_argument("--size", type=parse_size, default=(94, 24), help="output WxH")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_synth)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .checkpoints import CheckpointError
+    from .data import ImageError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(message)s" if args.verbose else "lpr: %(message)s")
+    try:
+        return args.func(args)
+    except (CheckpointError, ImageError, FileNotFoundError, ValueError) as e:
+        print(f"lpr: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

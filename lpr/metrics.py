@@ -1,0 +1,27 @@
+"""Accuracy measures shared by training-time validation and batch evaluation."""
+
+from __future__ import annotations
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def score(predicted: list[str], expected: list[str]) -> dict:
+    """Sequence accuracy (exact plate matches) and character error rate (edits / characters)."""
+    n = len(expected)
+    correct = sum(p == e for p, e in zip(predicted, expected))
+    edits = sum(edit_distance(p, e) for p, e in zip(predicted, expected))
+    chars = sum(len(e) for e in expected)
+    return {
+        "n": n,
+        "sequence_accuracy": correct / n if n else 0.0,
+        "char_error_rate": edits / chars if chars else 0.0,
+    }

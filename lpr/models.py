@@ -1,0 +1,201 @@
+"""The two networks: a bounded affine STN that rectifies a plate crop, and LPRNet.
+
+LPRNet follows Zherzdev & Gruzdev (2018): small basic blocks, channel-wise max pooling,
+a wide horizontal kernel, and global-context concatenation before a 1x1 classifier whose
+outputs, averaged over height, are CTC logits per horizontal position. Two deliberate
+departures from the popular PyTorch ports:
+
+* global-context features are normalised **per sample** (the ports divide by a mean over the
+  whole batch, so a plate's reading depends on its batch-mates);
+* the channel-wise max is a reshape + max, not ``nn.MaxPool3d``, so ONNX export is clean.
+
+The STN (Jaderberg et al. 2015) predicts rotation, scale, shear and translation, each squashed
+by ``tanh`` into a configured range, so it can never learn a degenerate warp; its last layer
+starts at zero, so an untrained STN returns the input unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class STNConfig:
+    input_size: tuple[int, int] = (94, 24)  # (width, height) of the images it receives
+    max_rotation_deg: float = 15.0  # |rotation| bound
+    max_log_scale: float = math.log(1.25)  # x/y scale within [1/1.25, 1.25]
+    max_shear: float = 0.3  # |shear| bound (tan of the shear angle)
+    max_translation: float = 0.2  # |shift| bound, as a fraction of the half-size
+    channels: tuple[int, int] = (16, 32)  # localisation-net conv widths
+    align_corners: bool = False  # stored with the model; PyTorch's default changed in 1.3
+
+
+class STN(nn.Module):
+    """Spatial transformer: (B, 3, H, W) -> rectified (B, 3, H, W)."""
+
+    def __init__(self, config: STNConfig | None = None) -> None:
+        super().__init__()
+        self.config = c = config or STNConfig()
+        c1, c2 = c.channels
+        # The localisation net sees a half-resolution copy: cheap, and rectification needs
+        # only the plate's outline, not its characters.
+        self.features = nn.Sequential(
+            nn.Conv2d(3, c1, 3, padding=1),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.BatchNorm2d(c2),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d((3, 6)),
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 18, 64), nn.ReLU(inplace=True))
+        self.params = nn.Linear(64, 6)  # rotation, log-scale x/y, shear, translation x/y
+        nn.init.zeros_(self.params.weight)
+        nn.init.zeros_(self.params.bias)
+
+    def theta(self, x: torch.Tensor) -> torch.Tensor:
+        """The bounded affine matrices (B, 2, 3) for a batch of images."""
+        c = self.config
+        small = F.avg_pool2d(x, 2)  # (B, 3, H/2, W/2)
+        p = torch.tanh(self.params(self.head(self.features(small))))  # (B, 6) in (-1, 1)
+        angle = p[:, 0] * math.radians(c.max_rotation_deg)
+        sx = torch.exp(p[:, 1] * c.max_log_scale)
+        sy = torch.exp(p[:, 2] * c.max_log_scale)
+        shear = p[:, 3] * c.max_shear
+        tx = p[:, 4] * c.max_translation
+        ty = p[:, 5] * c.max_translation
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        # theta = R(angle) @ Shear @ diag(sx, sy), then shift; identity when p == 0.
+        a = cos * sx
+        b = (cos * shear - sin) * sy
+        d = sin * sx
+        e = (sin * shear + cos) * sy
+        row0 = torch.stack([a, b, tx], dim=1)
+        row1 = torch.stack([d, e, ty], dim=1)
+        return torch.stack([row0, row1], dim=1)  # (B, 2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        theta = self.theta(x)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=self.config.align_corners)
+        return F.grid_sample(x, grid, padding_mode="border", align_corners=self.config.align_corners)
+
+
+@dataclass
+class LPRNetConfig:
+    num_classes: int  # alphabet size + 1 (CTC blank at index 0)
+    input_size: tuple[int, int] = (94, 24)  # (width, height)
+    stem: int = 64  # width of the first conv
+    block1: int = 128  # small basic block 1 output
+    block2: int = 256  # small basic blocks 2 and 3 output
+    head: int = 256  # width of the horizontal (1 x 4) conv
+    dropout: float = 0.5
+
+
+class ChannelMax(nn.Module):
+    """Max over groups of ``k`` adjacent channels: (B, C, H, W) -> (B, C/k, H, W).
+
+    LPRNet's 3-D max pool over channels, written with reshape + max, which every runtime has.
+    """
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.k = k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        return x.reshape(b, c // self.k, self.k, h, w).amax(dim=2)
+
+
+def small_basic_block(cin: int, cout: int) -> nn.Sequential:
+    """LPRNet's bottleneck: 1x1 squeeze, 3x1 and 1x3 convs, 1x1 expand."""
+    mid = cout // 4
+    return nn.Sequential(
+        nn.Conv2d(cin, mid, 1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(mid, mid, (3, 1), padding=(1, 0)),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(mid, mid, (1, 3), padding=(0, 1)),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(mid, cout, 1),
+    )
+
+
+def bn_relu(c: int) -> nn.Sequential:
+    return nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+
+
+class LPRNet(nn.Module):
+    """(B, 3, H, W) images in [-1, 1] -> (B, num_classes, T) CTC logits."""
+
+    def __init__(self, config: LPRNetConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        w, h = c.input_size
+        if h < 16 or w < 32:
+            raise ValueError(f"input size {w}x{h} is too small for LPRNet (min 32x16)")
+        self.stage1 = nn.Sequential(nn.Conv2d(3, c.stem, 3), bn_relu(c.stem))  # (B, stem, H-2, W-2)
+        self.stage2 = nn.Sequential(
+            nn.MaxPool2d(3, stride=1),
+            small_basic_block(c.stem, c.block1),
+            bn_relu(c.block1),
+        )  # (B, block1, H-4, W-4)
+        self.stage3 = nn.Sequential(
+            ChannelMax(2),
+            nn.MaxPool2d(3, stride=(1, 2)),
+            small_basic_block(c.block1 // 2, c.block2),
+            bn_relu(c.block2),
+            small_basic_block(c.block2, c.block2),
+            bn_relu(c.block2),
+        )  # (B, block2, H-6, W/2-3)
+        self.stage4 = nn.Sequential(
+            ChannelMax(4),
+            nn.MaxPool2d(3, stride=(1, 2)),
+            nn.Dropout(c.dropout),
+            nn.Conv2d(c.block2 // 4, c.head, (1, 4)),
+            bn_relu(c.head),
+            nn.Dropout(c.dropout),
+            nn.Conv2d(c.head, c.num_classes, (h - 11, 1)),
+            bn_relu(c.num_classes),
+        )  # (B, classes, 4, T)
+        context = c.stem + c.block1 + c.block2 + c.num_classes
+        self.classifier = nn.Conv2d(context, c.num_classes, 1)
+
+    @property
+    def time_steps(self) -> int:
+        """Length T of the output sequence for this input size."""
+        w = self.config.input_size[0]
+        return ((w - 4 - 3) // 2 + 1 - 3) // 2 + 1 - 3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f1 = self.stage1(x)
+        f2 = self.stage2(f1)
+        f3 = self.stage3(f2)
+        f4 = self.stage4(f3)  # (B, classes, 4, T)
+        size = f4.shape[-2:]
+        # Global context: every stage pooled to the head's grid, each normalised per sample
+        # by its mean energy so no stage dominates (and no batch-mate affects it).
+        context = []
+        for f in (f1, f2, f3, f4):
+            f = F.adaptive_avg_pool2d(f, size)
+            energy = f.pow(2).mean(dim=(1, 2, 3), keepdim=True)
+            context.append(f / (energy + 1e-6))
+        logits = self.classifier(torch.cat(context, dim=1))  # (B, classes, 4, T)
+        return logits.mean(dim=2)  # (B, classes, T)
+
+
+def config_dict(config) -> dict:
+    """A JSON/YAML-friendly dict of a model config (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
+
+
+def config_from_dict(cls, d: dict):
+    """Rebuild a config dataclass from :func:`config_dict` output, ignoring unknown keys."""
+    names = {f for f in cls.__dataclass_fields__}
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names}
+    return cls(**kwargs)

@@ -1,0 +1,102 @@
+"""Reading plates: load a trained STN + LPRNet pair and turn plate crops into text.
+
+Example::
+
+    from lpr import Recognizer
+    r = Recognizer.load("cn")          # a folder under weights/, or any run folder
+    reading = r.read("plate.jpg")      # Reading(text, confidence, char_confidences)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+
+from .checkpoints import CheckpointError, load_models
+from .data import ImageError, load_image, resize, to_ndarray, to_tensor
+from .decoding import Reading, greedy_decode
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+def resolve_model_dir(name_or_dir: str | Path) -> Path:
+    """A model folder from a shipped model's name (``weights/NAME``) or a path."""
+    p = Path(name_or_dir)
+    if p.is_dir():
+        return p
+    shipped = WEIGHTS_DIR / str(name_or_dir)
+    if shipped.is_dir():
+        return shipped
+    available = sorted(d.name for d in WEIGHTS_DIR.iterdir() if d.is_dir()) if WEIGHTS_DIR.is_dir() else []
+    raise CheckpointError(f"no model {str(name_or_dir)!r}: not a folder, and not a shipped model {available}")
+
+
+class Recognizer:
+    """An STN + LPRNet pair, ready to read plates.
+
+    Readings never depend on batch size: both networks run in eval mode and LPRNet normalises
+    its global context per sample.
+    """
+
+    def __init__(self, stn, lprnet, alphabet, meta: dict | None = None, threads: int = 0):
+        self.stn, self.lprnet, self.alphabet = stn.eval(), lprnet.eval(), alphabet
+        self.meta = meta or {}
+        self.input_size = tuple(lprnet.config.input_size)
+        if threads:
+            torch.set_num_threads(threads)
+
+    @classmethod
+    def load(cls, name_or_dir: str | Path = "cn", threads: int = 0) -> Recognizer:
+        """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder."""
+        stn, net, alphabet, meta = load_models(resolve_model_dir(name_or_dir))
+        return cls(stn, net, alphabet, meta, threads)
+
+    def preprocess(self, image) -> np.ndarray:
+        """A path, array or PIL image -> BGR uint8 at the network's input size."""
+        return resize(to_ndarray(image), self.input_size)
+
+    @torch.inference_mode()
+    def probabilities(self, batch: np.ndarray) -> torch.Tensor:
+        """(B, H, W, 3) uint8 plates -> (B, classes, T) per-step class probabilities."""
+        x = to_tensor(batch).contiguous(memory_format=torch.channels_last)
+        return self.lprnet(self.stn(x)).softmax(1)
+
+    def read(self, image) -> Reading:
+        """Read one plate crop (path, BGR/gray array or PIL image)."""
+        return self.read_batch([image])[0]
+
+    def read_batch(self, images: list) -> list[Reading]:
+        """Read several plate crops at once; raises ImageError if one cannot be decoded."""
+        if not images:
+            return []
+        batch = np.stack([self.preprocess(im) for im in images])
+        return greedy_decode(self.probabilities(batch), self.alphabet)
+
+    def read_files(self, paths: Iterable[str | Path], batch_size: int = 64) -> Iterator[Reading]:
+        """Read image files in batches, streaming; an unreadable file yields a Reading with ``error``.
+
+        Memory stays flat however many paths are given: only one batch is held at a time.
+        """
+        pending: list[tuple[str, np.ndarray]] = []
+
+        def flush() -> Iterator[Reading]:
+            readings = greedy_decode(self.probabilities(np.stack([img for _, img in pending])), self.alphabet)
+            for (path, _), r in zip(pending, readings):
+                r.path = path
+                yield r
+            pending.clear()
+
+        for path in paths:
+            try:
+                img = resize(load_image(path), self.input_size)
+            except ImageError as e:
+                yield Reading("", 0.0, [], path=str(path), error=str(e))
+                continue
+            pending.append((str(path), img))
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
+            yield from flush()

@@ -1,0 +1,283 @@
+"""Joint STN + LPRNet training with CTC, saved as separate ``stn.pt`` and ``lprnet.pt``.
+
+One optimiser updates both networks: the CTC loss flows through LPRNet into the STN's
+localisation net. The STN is held still for its first ``stn_warmup_epochs`` (LPRNet first
+needs to read something before the STN can learn what helps it read) and then learns at
+``stn_lr_scale`` times the LPRNet rate; its bounded parameterisation keeps warps sane.
+
+Example::
+
+    lpr train --data plates/labels.csv --val val/labels.csv --alphabet latin --out runs/mine
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset
+
+from .alphabet import Alphabet
+from .checkpoints import atomic_save, all_finite, read_checkpoint, save_models
+from .data import PlateDataset, build_augment, check_labels, collate, read_source, to_tensor
+from .decoding import greedy_decode
+from .metrics import score
+from .models import STN, LPRNet, LPRNetConfig, STNConfig, config_dict
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "train_state.pt"
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved in the run folder as ``config.yaml``."""
+
+    data: list[str] = field(default_factory=list)  # sources; "PATH@N" counts a source N times per epoch
+    val: list[str] = field(default_factory=list)  # real plates never trained on
+    out: str = "runs/lpr"
+    alphabet: str = "cn"  # "cn", "latin", a file of symbols, or the symbols themselves
+    input_size: tuple[int, int] = (94, 24)  # (width, height)
+    model: dict = field(default_factory=dict)  # LPRNetConfig overrides, e.g. {"stem": 32}
+    stn: bool = True  # False trains LPRNet alone (for ablations); an identity STN is saved
+    epochs: int = 10
+    epoch_size: int = 0  # samples per epoch; 0 = one pass over the (weighted) sources
+    batch_size: int = 64
+    lr: float = 1e-3  # CTC diverges or stalls at the 0.1 some peers default to
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    stn_lr_scale: float = 0.3
+    stn_warmup_epochs: int = 1
+    augment: float = 1.0  # augmentation strength; 0 turns it off
+    seed: int = 0
+    threads: int = 0  # torch threads; 0 = all cores
+    workers: int = 0  # DataLoader worker processes; images are in memory, so 0 is usually best
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def split_weight(spec: str) -> tuple[str, int]:
+    """``"path@3"`` -> ("path", 3); a plain path has weight 1."""
+    path, sep, n = spec.rpartition("@")
+    if sep and n.isdigit() and path:
+        return path, int(n)
+    return spec, 1
+
+
+def load_sources(specs: list[str], alphabet: Alphabet, size, augment, progress) -> tuple[list, list[int]]:
+    """Datasets for each source and their weights; label problems are reported, not fatal."""
+    datasets, weights = [], []
+    for spec in specs:
+        path, weight = split_weight(spec)
+        samples, problems = check_labels(read_source(path), alphabet)
+        for p in problems:
+            log.warning("%s", p)
+        ds = PlateDataset(samples, alphabet, size, augment, progress)
+        for p, why in ds.failed:
+            log.warning("%s: %s, skipped", p, why)
+        if problems or ds.failed:
+            log.warning("%s: %d labels outside the alphabet, %d unreadable images skipped",
+                        path, len(problems), len(ds.failed))
+        if len(ds) == 0:
+            raise ValueError(f"{path}: no usable samples")
+        log.info("%s: %d plates (weight %d)", path, len(ds), weight)
+        datasets.append(ds)
+        weights.append(weight)
+    return datasets, weights
+
+
+def epoch_indices(sizes: list[int], weights: list[int], epoch_size: int, seed: int, epoch: int) -> np.ndarray:
+    """Shuffled (source, index) pairs for one epoch, a pure function of (seed, epoch).
+
+    Being pure is what lets ``--resume`` continue exactly where an uninterrupted run would.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    pairs = np.concatenate([
+        np.stack([np.full(n * w, s), np.tile(np.arange(n), w)], axis=1)
+        for s, (n, w) in enumerate(zip(sizes, weights))
+    ])
+    rng.shuffle(pairs)
+    if epoch_size:
+        reps = math.ceil(epoch_size / len(pairs))
+        pairs = np.concatenate([pairs] + [rng.permutation(pairs) for _ in range(reps - 1)])[:epoch_size]
+    return pairs
+
+
+class MixedDataset(torch.utils.data.Dataset):
+    """Indexes several datasets by (source, index) pairs."""
+
+    def __init__(self, datasets, pairs):
+        self.datasets, self.pairs = datasets, pairs
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __getitem__(self, i):
+        s, j = self.pairs[i]
+        return self.datasets[s][j]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 1% of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    t = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+    return cfg.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def ctc_loss(logits: torch.Tensor, targets, lengths) -> torch.Tensor:
+    """CTC loss of (B, C, T) logits; ``zero_infinity`` drops impossible alignments."""
+    log_probs = logits.log_softmax(1).permute(2, 0, 1)  # (T, B, C)
+    t = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long)
+    return F.ctc_loss(log_probs, targets, t, lengths, blank=0, zero_infinity=True)
+
+
+@torch.no_grad()
+def evaluate(stn, net, dataset: PlateDataset, alphabet: Alphabet, batch_size: int = 256) -> dict:
+    """Sequence accuracy and CER of the two networks on an in-memory dataset."""
+    stn.eval(), net.eval()
+    predicted = []
+    for i in range(0, len(dataset), batch_size):
+        x = to_tensor(dataset.images[i : i + batch_size])
+        probs = net(stn(x.contiguous(memory_format=torch.channels_last))).softmax(1)
+        predicted += [r.text for r in greedy_decode(probs, alphabet)]
+    return score(predicted, [s.text for s in dataset.samples])
+
+
+def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
+    size = tuple(cfg.input_size)
+    stn = STN(STNConfig(input_size=size))
+    net = LPRNet(LPRNetConfig(num_classes=alphabet.num_classes, input_size=size, **cfg.model))
+    return stn, net
+
+
+def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg) -> None:
+    atomic_save({"format_version": 1, "kind": "lpr.train_state", "run_id": run_id, "epoch": epoch,
+                 "step": step, "stn": stn.state_dict(), "lprnet": net.state_dict(),
+                 "optimizer": opt.state_dict(), "history": history, "config": asdict(cfg)},
+                out / STATE_FILE)
+
+
+# ---------------------------------------------------------------------------- the loop
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+    """Train STN + LPRNet jointly; write ``stn.pt``, ``lprnet.pt`` and the run state to ``cfg.out``.
+
+    Returns the history: one dict of metrics per epoch.
+    """
+    from tqdm import tqdm
+
+    if not cfg.data:
+        raise ValueError("no training data: give at least one --data source")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    alphabet = Alphabet.resolve(cfg.alphabet)
+    size = tuple(cfg.input_size)
+    random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
+
+    augment = build_augment(cfg.augment) if cfg.augment > 0 else None
+    train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress)
+    val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val else []
+    sizes = [len(d) for d in train_sets]
+    steps_per_epoch = math.ceil((cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+
+    stn, net = build_models(cfg, alphabet)
+    stn, net = stn.to(memory_format=torch.channels_last), net.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(
+        [{"params": net.parameters(), "lr_scale": 1.0},
+         {"params": stn.parameters(), "lr_scale": cfg.stn_lr_scale if cfg.stn else 0.0}],
+        lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start_epoch, step, history, run_id = 0, 0, [], uuid.uuid4().hex
+    if resume and (out / STATE_FILE).exists():
+        state = read_checkpoint(out / STATE_FILE, "lpr.train_state")
+        stn.load_state_dict(state["stn"]), net.load_state_dict(state["lprnet"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, step, history, run_id = state["epoch"], state["step"], state["history"], state["run_id"]
+        log.info("resuming %s after epoch %d", out, start_epoch)
+    elif resume:
+        log.warning("nothing to resume in %s; starting a new run", out)
+
+    n_params = sum(p.numel() for p in net.parameters()) + sum(p.numel() for p in stn.parameters())
+    log.info("training %d parameters on %d plates/epoch (%d steps), %d epochs, threads=%d",
+             n_params, steps_per_epoch * cfg.batch_size, steps_per_epoch, cfg.epochs, torch.get_num_threads())
+    for epoch in range(start_epoch, cfg.epochs):
+        torch.manual_seed(cfg.seed * 100003 + epoch)  # dropout, reproducible per epoch
+        if augment is not None:
+            augment.set_random_seed(cfg.seed * 100003 + epoch)
+        pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
+        loader = DataLoader(MixedDataset(train_sets, pairs), batch_size=cfg.batch_size, shuffle=False,
+                            collate_fn=collate, num_workers=cfg.workers, drop_last=False)
+        stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
+        stn.train(stn_on), net.train()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", disable=not progress,
+                   dynamic_ncols=True, file=sys.stderr)
+        t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
+        for x, targets, lengths in bar:
+            lr = lr_at(step, total_steps, cfg)
+            for g in opt.param_groups:
+                g["lr"] = lr * g["lr_scale"] * (1.0 if g["lr_scale"] == 1.0 or stn_on else 0.0)
+            x = x.contiguous(memory_format=torch.channels_last)
+            loss = ctc_loss(net(stn(x) if stn_on else x), targets, lengths)
+            opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):
+                skipped += 1
+                log.warning("step %d: non-finite loss, step skipped", step)
+                step += 1
+                continue
+            loss.backward()
+            grads = [p.grad for p in opt.param_groups[0]["params"] + opt.param_groups[1]["params"] if p.grad is not None]
+            if not all(torch.isfinite(g).all() for g in grads):
+                skipped += 1
+                log.warning("step %d: non-finite gradient, step skipped", step)
+                step += 1
+                continue
+            torch.nn.utils.clip_grad_norm_(list(net.parameters()) + list(stn.parameters()), 5.0)
+            opt.step()
+            step += 1
+            seen += len(lengths)
+            loss_sum += loss.item() * len(lengths)
+            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
+        bar.close()
+        record = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "skipped_steps": skipped,
+                  "plates_per_second": seen / (time.time() - t0), "stn": stn_on}
+        for path, ds in zip(cfg.val, val_sets):
+            m = evaluate(stn, net, ds, alphabet)
+            record.setdefault("val", {})[Path(split_weight(path)[0]).as_posix()] = m
+        if val_sets:
+            n = sum(v["n"] for v in record["val"].values())
+            record["val_sequence_accuracy"] = sum(v["sequence_accuracy"] * v["n"] for v in record["val"].values()) / n
+        history.append(record)
+        print(format_epoch(record), flush=True)
+        if not (all_finite(net.state_dict()) and all_finite(stn.state_dict())):
+            log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
+            continue
+        meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
+        save_models(out, stn, net, alphabet, run_id, meta)
+        save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
+    return {"history": history, "out": str(out)}
+
+
+def format_epoch(r: dict) -> str:
+    line = f"epoch {r['epoch']}: loss {r['train_loss']:.4f}, {r['plates_per_second']:.0f} plates/s"
+    if r["skipped_steps"]:
+        line += f", {r['skipped_steps']} steps skipped (non-finite)"
+    for name, m in r.get("val", {}).items():
+        line += f" | {name}: acc {m['sequence_accuracy']:.2%} cer {m['char_error_rate']:.3f} (n={m['n']})"
+    return line
