@@ -120,15 +120,10 @@ def train_config(args):
 
 
 def cmd_train(args) -> int:
-    import yaml
-
-    from .training import train
+    from .training import config_yaml, train
 
     cfg = train_config(args)
-    Path(cfg.out).mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump({**asdict(cfg), "input_size": list(cfg.input_size)}, allow_unicode=True, sort_keys=False)
-    print(text, file=sys.stderr)
-    (Path(cfg.out) / "config.yaml").write_text(text, encoding="utf-8")
+    print(config_yaml(cfg), file=sys.stderr)
     try:
         result = train(cfg, resume=args.resume, progress=not args.quiet)
     except KeyboardInterrupt:
@@ -142,7 +137,8 @@ def cmd_train(args) -> int:
 def cmd_synth(args) -> int:
     from .synth import synthesize
 
-    csv_path = synthesize(args.out, args.n, style=args.style, seed=args.seed, out_size=args.size,
+    style = args.style or {"cn": "cn_blue", "latin": "latin"}[args.alphabet]
+    csv_path = synthesize(args.out, args.n, style=style, seed=args.seed, out_size=args.size,
                           workers=args.workers, progress=not args.quiet)
     print(f"wrote {args.n} plates; labels in {csv_path}", file=sys.stderr)
     return 0
@@ -198,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="render synthetic plates to a labelled folder", formatter_class=fmt)
     p.add_argument("--n", type=int, required=True, help="number of plates")
     p.add_argument("--out", required=True, help="output folder (images/ + labels.csv)")
-    p.add_argument("--alphabet", dest="style", default="cn", choices=["cn"], help="plate style to render")
+    p.add_argument("--alphabet", default="cn", choices=["cn", "latin"], help="alphabet whose plates to render")
+    p.add_argument("--style", help="plate style (default: cn_blue for cn, latin for latin)")
     p.add_argument("--size", type=parse_size, default=(94, 24), help="output WxH")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)

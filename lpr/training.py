@@ -187,6 +187,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
     alphabet = Alphabet.resolve(cfg.alphabet)
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
@@ -272,6 +273,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         save_models(out, stn, net, alphabet, run_id, meta)
         save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
     return {"history": history, "out": str(out)}
+
+
+def config_yaml(cfg: TrainConfig) -> str:
+    """The run's configuration as YAML, loadable again with ``--config``."""
+    import yaml
+
+    return yaml.safe_dump({**asdict(cfg), "input_size": list(cfg.input_size)}, allow_unicode=True, sort_keys=False)
 
 
 def format_epoch(r: dict) -> str:

@@ -1,0 +1,113 @@
+"""End to end through the command line: train -> predict -> evaluate on a tiny dataset."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lpr.cli import main
+from lpr.pipeline import Recognizer
+
+from .conftest import ROOT, SAMPLES
+
+
+def test_training_writes_two_self_describing_checkpoints(tiny_run):
+    import torch
+
+    stn = torch.load(tiny_run / "stn.pt", weights_only=True)
+    net = torch.load(tiny_run / "lprnet.pt", weights_only=True)
+    assert stn["run_id"] == net["run_id"]
+    assert net["alphabet"]["name"] == "cn" and net["epoch"] == 2
+    assert "sequence_accuracy" in net["metrics"]["val"][next(iter(net["metrics"]["val"]))]
+    assert (tiny_run / "train_state.pt").exists() and (tiny_run / "config.yaml").exists()
+
+
+def test_stn_learns_after_its_warmup(tiny_run):
+    stn, *_ = __import__("lpr.checkpoints", fromlist=["load_models"]).load_models(tiny_run)
+    assert stn.params.weight.abs().sum() > 0  # epoch 2 trained the STN's output layer
+
+
+def test_resume_continues_from_the_last_epoch(tmp_path, tiny_dataset, capsys):
+    args = ["train", "--data", str(tiny_dataset), "--out", str(tmp_path), "--batch-size", "4",
+            "--seed", "3", "--quiet", "--threads", "2", "--epoch-size", "8"]
+    small = tmp_path / "small.yaml"
+    small.write_text("model: {stem: 16, block1: 32, block2: 64, head: 64}\n")
+    assert main(args + ["--config", str(small), "--epochs", "1"]) == 0
+    assert main(args + ["--config", str(small), "--epochs", "2", "--resume"]) == 0
+    import torch
+
+    state = torch.load(tmp_path / "train_state.pt", weights_only=True)
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+    assert (tmp_path / "config.yaml").exists()
+
+
+def test_predict_prints_path_text_confidence(tiny_run, capsys):
+    assert main(["predict", "--model", str(tiny_run), str(SAMPLES)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 8
+    for line in lines:
+        path, text, conf = line.split("\t")
+        assert path.endswith(".jpg") and 0.0 <= float(conf) <= 1.0
+
+
+def test_predict_json_and_failure_exit_code(tiny_run, tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("<html></html>")
+    code = main(["predict", "--json", "--model", str(tiny_run), str(SAMPLES / "ccpd_0004.jpg"), str(bad),
+                 str(tmp_path / "missing.jpg")])
+    captured = capsys.readouterr()
+    assert code == 1
+    items = json.loads(captured.out)
+    assert {"path", "text", "confidence"} <= set(items[0])
+    assert "bad.jpg" in captured.err and "missing.jpg" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_unknown_model_is_a_usage_error(capsys):
+    assert main(["predict", "--model", "no-such-model", str(SAMPLES)]) == 2
+    assert "no model" in capsys.readouterr().err
+
+
+def test_evaluate_json_contract(tiny_run, tmp_path):
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "evaluate.py"), "--model", str(tiny_run),
+                           "--data", str(SAMPLES / "labels.csv"), "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    for key in ("n", "sequence_accuracy", "char_error_rate", "plates_per_second", "failed", "errors"):
+        assert key in result
+    assert result["n"] == 8 and result["plates_per_second"] > 0
+    assert len(result["errors"]) == round(8 * (1 - result["sequence_accuracy"]))
+    assert "sequence accuracy" in proc.stdout
+
+
+def test_recognizer_batch_size_independent(tiny_run):
+    r = Recognizer.load(tiny_run)
+    paths = sorted(str(p) for p in SAMPLES.glob("*.jpg"))
+    one = [r.read(p) for p in paths]
+    many = list(r.read_files(paths, batch_size=8))
+    three = list(r.read_files(paths, batch_size=3))
+    assert [x.text for x in one] == [x.text for x in many] == [x.text for x in three]
+    assert np.allclose([x.confidence for x in one], [x.confidence for x in many], atol=1e-5)
+
+
+def test_recognizer_accepts_arrays_and_grayscale(tiny_run):
+    import cv2
+
+    r = Recognizer.load(tiny_run)
+    img = cv2.imread(str(SAMPLES / "ccpd_0004.jpg"))
+    assert r.read(img).text == r.read(str(SAMPLES / "ccpd_0004.jpg")).text
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    assert isinstance(r.read(gray).text, str)
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "cn" / "lprnet.pt").exists(), reason="no shipped cn model")
+def test_shipped_cn_model_reads_the_samples():
+    r = Recognizer.load("cn")
+    expected = dict(l.split(",") for l in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
+    readings = {p: r.read(SAMPLES / p).text for p in expected}
+    correct = sum(readings[p] == t for p, t in expected.items())
+    assert correct >= 7, readings

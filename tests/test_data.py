@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from lpr.alphabet import Alphabet
+from lpr.data import ImageError, check_labels, load_image, parse_ccpd_name, read_source
+
+from .conftest import write_csv
+
+CCPD_NAME = "025-95_113-154&383_386&473-386&473_177&454_154&383_363&402-0_0_22_27_27_33_16-37-15.jpg"
+
+
+def test_ccpd_name_parsing():
+    text, box = parse_ccpd_name(CCPD_NAME)
+    assert text == "皖AY339S"
+    assert box == (154, 383, 386, 473)
+
+
+def test_ccpd_new_energy_plate_has_eight_characters():
+    name = "025-95_113-154&383_386&473-386&473_177&454_154&383_363&402-12_0_3_24_30_27_33_16-37-15.jpg"
+    text, _ = parse_ccpd_name(name)
+    assert text == "京AD0639S" and len(text) == 8
+
+
+def test_ccpd_name_rejects_other_names():
+    with pytest.raises(ValueError):
+        parse_ccpd_name("ABC123_1.jpg")
+
+
+def test_raw_ccpd_folder_is_cropped_by_box(tmp_path):
+    import cv2
+
+    img = np.zeros((600, 600, 3), np.uint8)
+    img[383:473, 154:386] = 255  # the plate region is white, the rest black
+    cv2.imwrite(str(tmp_path / CCPD_NAME), img)
+    (s,) = read_source(tmp_path)
+    assert s.text == "皖AY339S"
+    crop = load_image(s.path, s.box)
+    assert crop.shape == (90, 232, 3) and crop.min() > 240  # JPEG rounding
+
+
+def test_csv_paths_are_relative_to_the_csv(tiny_dataset, sample_rows):
+    samples = read_source(tiny_dataset)
+    assert [s.text for s in samples] == [t for _, t in sample_rows]
+    assert all(load_image(s.path).ndim == 3 for s in samples)
+    assert samples[0].origin.endswith("labels.csv:2")
+
+
+def test_folder_of_named_images(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "AB123_0001.png"), np.zeros((24, 94, 3), np.uint8))
+    (s,) = read_source(tmp_path)
+    assert s.text == "AB123"
+
+
+def test_labels_outside_alphabet_reported_with_file_and_line(tmp_path):
+    csv_path = write_csv(tmp_path / "labels.csv", [("a.jpg", "AB12"), ("b.jpg", "AB皖1"), ("c.jpg", "")])
+    good, problems = check_labels(read_source(csv_path), Alphabet.resolve("latin"))
+    assert [s.text for s in good] == ["AB12"]
+    assert any("labels.csv:3" in p and "皖" in p for p in problems)
+    assert any("labels.csv:4" in p and "empty" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: p, "no such file"),
+        (lambda p: (p.write_bytes(b""), p)[1], "empty"),
+        (lambda p: (p.write_text("<html>not an image</html>"), p)[1], "not a decodable image"),
+        (lambda p: (p.mkdir(), p)[1], "directory"),
+    ],
+)
+def test_unreadable_images_raise_a_clear_error(tmp_path, make, reason):
+    path = make(tmp_path / "plate.jpg")
+    with pytest.raises(ImageError, match=reason):
+        load_image(path)
+
+
+def test_non_ascii_path(tmp_path):
+    import cv2
+
+    ok, buf = cv2.imencode(".png", np.full((24, 94, 3), 7, np.uint8))
+    path = tmp_path / "车牌_皖A.png"
+    path.write_bytes(buf.tobytes())
+    assert load_image(path).mean() == 7

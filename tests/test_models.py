@@ -1,0 +1,71 @@
+import pytest
+import torch
+
+from lpr.models import STN, ChannelMax, LPRNet, LPRNetConfig, STNConfig
+
+
+def test_untrained_stn_is_identity():
+    torch.manual_seed(0)
+    stn = STN().eval()
+    x = torch.rand(4, 3, 24, 94) * 2 - 1
+    assert torch.allclose(stn(x), x, atol=1e-5)
+
+
+def test_stn_transform_stays_in_bounds():
+    cfg = STNConfig(max_rotation_deg=10, max_log_scale=0.2, max_shear=0.2, max_translation=0.1)
+    stn = STN(cfg).eval()
+    with torch.no_grad():  # saturate every parameter
+        stn.params.bias.copy_(torch.tensor([50.0, 50.0, -50.0, 50.0, 50.0, -50.0]))
+    theta = stn.theta(torch.rand(2, 3, 24, 94))
+    assert torch.all(theta[:, :, 2].abs() <= 0.1 + 1e-6)  # translation
+    linear = theta[:, :, :2]
+    det = torch.linalg.det(linear)
+    # Scale bounded: the area change stays within exp(+-2 * max_log_scale).
+    assert torch.all(det <= torch.exp(torch.tensor(0.4)) + 1e-5)
+    assert torch.all(det >= torch.exp(torch.tensor(-0.4)) - 1e-5)
+
+
+@pytest.mark.parametrize("size", [(94, 24), (128, 32), (160, 40)])
+@pytest.mark.parametrize("classes", [11, 66])
+def test_lprnet_shapes_follow_config(size, classes):
+    net = LPRNet(LPRNetConfig(num_classes=classes, input_size=size, stem=16, block1=32, block2=64, head=64)).eval()
+    out = net(torch.randn(2, 3, size[1], size[0]))
+    assert out.shape == (2, classes, net.time_steps)
+    assert net.time_steps >= 16  # enough steps for 8 characters with CTC blanks between repeats
+
+
+def test_readings_do_not_depend_on_batch_mates():
+    torch.manual_seed(0)
+    stn, net = STN().eval(), LPRNet(LPRNetConfig(num_classes=66)).eval()
+    x = torch.randn(6, 3, 24, 94)
+    with torch.no_grad():
+        batched = net(stn(x))
+        single = torch.cat([net(stn(x[i : i + 1])) for i in range(6)])
+        # a very different batch-mate must not change sample 0's output
+        mixed = net(stn(torch.cat([x[:1], 50 * torch.randn(3, 3, 24, 94)])))[:1]
+    assert torch.allclose(batched, single, atol=1e-4)
+    assert torch.allclose(mixed, batched[:1], atol=1e-4)
+
+
+def test_gradients_reach_the_stn_and_stay_finite():
+    stn, net = STN(), LPRNet(LPRNetConfig(num_classes=11, stem=16, block1=32, block2=64, head=64))
+    x = torch.randn(4, 3, 24, 94)
+    log_probs = net(stn(x)).log_softmax(1).permute(2, 0, 1)
+    targets = torch.randint(1, 11, (4, 5))
+    loss = torch.nn.functional.ctc_loss(log_probs, targets, torch.full((4,), log_probs.shape[0]),
+                                        torch.full((4,), 5), zero_infinity=True)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert stn.params.weight.grad is not None and stn.params.weight.grad.abs().sum() > 0
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
+
+
+def test_channel_max_matches_maxpool3d():
+    x = torch.randn(2, 8, 5, 7)
+    expected = torch.nn.MaxPool3d((2, 1, 1), stride=(2, 1, 1))(x.unsqueeze(1)).squeeze(1)
+    assert torch.equal(ChannelMax(2)(x), expected)
+
+
+def test_too_small_input_is_rejected():
+    with pytest.raises(ValueError, match="too small"):
+        LPRNet(LPRNetConfig(num_classes=5, input_size=(20, 10)))

@@ -1,0 +1,116 @@
+"""Tests for the synthetic plate generator (fast: a few hundred small renders)."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import cv2
+import numpy as np
+import pytest
+
+from lpr import synth
+from lpr.alphabet import CN_LETTERS, CN_PROVINCES, DIGITS, LATIN_LETTERS, Alphabet
+
+
+def _render(seed: int, out_size=(94, 24)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return synth.render_plate(synth.random_text(rng), rng, out_size)
+
+
+def test_render_shape_dtype():
+    img = _render(0)
+    assert img.shape == (24, 94, 3) and img.dtype == np.uint8
+    assert img.std() > 5  # not a blank image
+    free = _render(1, out_size=None)
+    assert free.ndim == 3 and free.shape[2] == 3 and free.shape[1] > free.shape[0]
+    assert _render(2, out_size=(128, 32)).shape == (32, 128, 3)
+
+
+def test_same_seed_same_bytes_different_seed_differs():
+    assert _render(7).tobytes() == _render(7).tobytes()
+    assert _render(7).tobytes() != _render(8).tobytes()
+
+
+def test_clean_render_is_undistorted_and_deterministic():
+    a = synth.render_plate("皖A12345", np.random.default_rng(0), (188, 48), clean=True)
+    b = synth.render_plate("皖A12345", np.random.default_rng(99), (188, 48), clean=True)
+    assert a.shape == (48, 188, 3)
+    assert np.array_equal(a, b)  # clean plates use no randomness
+    # Blue background dominates: B channel well above R on average.
+    assert a[..., 0].mean() > a[..., 2].mean() + 40
+
+
+@pytest.mark.parametrize("font", sorted({*synth.CN_BLUE.cjk_fonts, *synth.CN_BLUE.latin_fonts}))
+def test_every_symbol_has_a_glyph(font):
+    chars = DIGITS + LATIN_LETTERS + "-"
+    if font in synth.CN_BLUE.cjk_fonts:
+        chars += CN_PROVINCES
+    for c in chars:
+        for w in synth.WEIGHTS:
+            m = synth.glyph_mask(font, c, w)
+            assert m.shape[0] > 5 and (m > 128).sum() > 20, (font, c, w)
+    with pytest.raises(KeyError):
+        synth.glyph_mask(font, "字")  # not a plate character, so not in the subset
+
+
+def test_fonts_are_shipped_small():
+    files = sorted(synth.FONT_DIR.glob("*.[ot]tf"))
+    assert len(files) >= 2
+    assert all(f.stat().st_size < 1_000_000 for f in files)
+    assert (synth.FONT_DIR / "LICENSE-OFL.txt").is_file()
+
+
+def test_random_text_structure_and_coverage():
+    rng = np.random.default_rng(0)
+    texts = [synth.random_text(rng) for _ in range(3000)]
+    cn = Alphabet.resolve("cn")
+    pattern = re.compile(f"^[{CN_PROVINCES}][{CN_LETTERS}][{CN_LETTERS}{DIGITS}]{{5}}$")
+    assert all(pattern.match(t) for t in texts)
+    assert all(not cn.unknown(t) for t in texts)
+    assert {t[0] for t in texts} == set(CN_PROVINCES)
+    tails = "".join(t[1:] for t in texts)
+    assert set(tails) == set(CN_LETTERS + DIGITS)
+    digit_share = sum(c in DIGITS for t in texts for c in t[2:]) / (5 * len(texts))
+    assert 0.55 < digit_share < 0.75
+
+
+def test_latin_style():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        t = synth.random_text(rng, "latin")
+        assert 4 <= len(t) <= 8 and not t.startswith("-") and not t.endswith("-")
+        assert not Alphabet.resolve("latin").unknown(t)
+        assert synth.render_plate(t, rng, (94, 24), style="latin").shape == (24, 94, 3)
+    with pytest.raises(ValueError):
+        synth.random_text(rng, "martian")
+
+
+def test_renders_every_character_without_error():
+    rng = np.random.default_rng(5)
+    for i, p in enumerate(CN_PROVINCES):
+        tail = (CN_LETTERS + DIGITS)[i % 34 :][:5].ljust(5, "0")
+        img = synth.render_plate(p + CN_LETTERS[i % len(CN_LETTERS)] + tail, rng)
+        assert img.shape == (24, 94, 3)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_synthesize_writes_labels_and_images(tmp_path, workers):
+    labels = synth.synthesize(tmp_path / "ds", 12, seed=3, workers=workers, progress=False)
+    assert labels == tmp_path / "ds" / "labels.csv"
+    with labels.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 and list(rows[0]) == ["path", "text"]
+    for row in rows:
+        img = cv2.imread(str(labels.parent / row["path"]))
+        assert img is not None and img.shape == (24, 94, 3)
+        assert len(row["text"]) == 7
+
+
+def test_synthesize_independent_of_workers(tmp_path):
+    a = synth.synthesize(tmp_path / "a", 6, seed=11, workers=1, progress=False)
+    b = synth.synthesize(tmp_path / "b", 6, seed=11, workers=2, progress=False)
+    assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8")
+    for i in range(6):
+        name = f"images/{i:06d}.png"
+        assert (a.parent / name).read_bytes() == (b.parent / name).read_bytes()

@@ -1,0 +1,84 @@
+"""Subset the plate fonts shipped in ``lpr/assets/fonts/`` from Debian's system fonts.
+
+Only the glyphs a plate can show are kept (31 Chinese province abbreviations, 0-9, A-Z
+and '-'), so the package carries a few tens of kB instead of ~20 MB of CJK fonts.
+
+Run once from the repository root (needs ``fonts-noto-cjk`` and ``fonts-dejavu-core``)::
+
+    .venv/bin/python tools/subset_font.py
+    .venv/bin/python tools/subset_font.py --out lpr/assets/fonts --noto-dir /usr/share/fonts/opentype/noto
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.ttLib import TTCollection, TTFont
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script without installing the package
+
+from lpr.alphabet import CN_PROVINCES, DIGITS, LATIN_LETTERS  # noqa: E402
+
+log = logging.getLogger("subset_font")
+
+LATIN = DIGITS + LATIN_LETTERS + "-"
+CJK_TEXT = CN_PROVINCES + LATIN
+
+# (source file, collection member name or None, output name, characters to keep)
+JOBS = [
+    ("{noto}/NotoSansCJK-Bold.ttc", "Noto Sans CJK SC Bold", "NotoSansSC-Bold-plate.otf", CJK_TEXT),
+    ("{noto}/NotoSansCJK-Regular.ttc", "Noto Sans CJK SC", "NotoSansSC-Regular-plate.otf", CJK_TEXT),
+    ("{dejavu}/DejaVuSansCondensed-Bold.ttf", None, "DejaVuSansCondensed-Bold-plate.ttf", LATIN),
+]
+
+
+def load_member(path: Path, member: str | None) -> TTFont:
+    """One font from a file; ``member`` picks a face by full name inside a .ttc collection."""
+    if member is None:
+        return TTFont(path)
+    for font in TTCollection(path).fonts:
+        if font["name"].getDebugName(4) == member:
+            return font
+    raise SystemExit(f"{member!r} not found in {path}")
+
+
+def subset_font(font: TTFont, text: str, out: Path) -> None:
+    """Keep only the glyphs for ``text`` (plus .notdef); drop hinting and layout tables we never use."""
+    options = subset.Options()
+    options.layout_features = []  # single glyphs, no shaping needed on a plate
+    options.hinting = False  # we rasterise large then downscale; hints only cost bytes
+    options.desubroutinize = True
+    options.name_IDs = ["*"]  # keep copyright/licence names required by the OFL
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    missing = [c for c in text if ord(c) not in font.getBestCmap()]
+    if missing:
+        raise SystemExit(f"{out.name}: font lacks {''.join(missing)!r}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    font.save(out)
+    log.info("wrote %s (%d glyphs, %.1f kB)", out, len(font.getGlyphOrder()), out.stat().st_size / 1024)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=ROOT / "lpr" / "assets" / "fonts")
+    p.add_argument("--noto-dir", default="/usr/share/fonts/opentype/noto")
+    p.add_argument("--dejavu-dir", default="/usr/share/fonts/truetype/dejavu")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)  # fontTools is very chatty at INFO; keep only our summary
+    for src, member, name, text in JOBS:
+        path = Path(src.format(noto=args.noto_dir, dejavu=args.dejavu_dir))
+        subset_font(load_member(path, member), text, args.out / name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
