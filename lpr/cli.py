@@ -144,6 +144,18 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import torch
+
+    from .bench import format_result, run
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    images = expand_inputs([args.images])[0] if args.images else None
+    print(format_result(run(args.model, tuple(args.batch_size), images)))
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 
 
@@ -190,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("bench", help="measure speed: throughput, latency, STN share", formatter_class=fmt)
+    p.add_argument("--model", default="cn", help="shipped model name or a run folder")
+    p.add_argument("--batch-size", type=int, nargs="+", default=[1, 64, 256])
+    p.add_argument("--images", help="folder or glob of plate images for the end-to-end figure")
+    p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("synth", help="render synthetic plates to a labelled folder", formatter_class=fmt)
     p.add_argument("--n", type=int, required=True, help="number of plates")

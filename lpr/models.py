@@ -24,6 +24,45 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def pooling_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    """(n_out, n_in) matrix averaging the same windows as ``adaptive_avg_pool1d``."""
+    m = torch.zeros(n_out, n_in)
+    for i in range(n_out):
+        start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+class FixedAdaptiveAvgPool(nn.Module):
+    """``adaptive_avg_pool2d`` for a known input size, as two matrix products.
+
+    ONNX cannot express adaptive pooling whose output does not divide its input; a pair of
+    constant averaging matrices gives identical results with ops every runtime has.
+    """
+
+    def __init__(self, in_size: tuple[int, int], out_size: tuple[int, int]) -> None:
+        super().__init__()
+        (h, w), (oh, ow) = in_size, out_size
+        # Not persistent: derived from the config, so checkpoints stay plain weights.
+        self.register_buffer("rows", pooling_matrix(h, oh), persistent=False)  # (oh, h)
+        self.register_buffer("cols", pooling_matrix(w, ow).t().contiguous(), persistent=False)  # (w, ow)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, h, w) -> (B, C, oh, ow)
+        return torch.matmul(torch.matmul(self.rows, x), self.cols)
+
+
+def base_grid(w: int, h: int, align_corners: bool) -> torch.Tensor:
+    """(H*W, 3) homogeneous output coordinates in [-1, 1], as ``affine_grid`` samples them."""
+
+    def axis(n: int) -> torch.Tensor:
+        if align_corners:
+            return torch.linspace(-1, 1, n)
+        return (torch.arange(n, dtype=torch.float32) * 2 + 1) / n - 1
+
+    ys, xs = torch.meshgrid(axis(h), axis(w), indexing="ij")
+    return torch.stack([xs, ys, torch.ones_like(xs)], dim=-1).reshape(h * w, 3)
+
+
 @dataclass
 class STNConfig:
     input_size: tuple[int, int] = (94, 24)  # (width, height) of the images it receives
@@ -52,12 +91,14 @@ class STN(nn.Module):
             nn.Conv2d(c1, c2, 3, padding=1),
             nn.BatchNorm2d(c2),
             nn.ReLU(inplace=True),
-            nn.AdaptiveAvgPool2d((3, 6)),
+            # (B, c2, H/4, W/4) -> (B, c2, 3, 6): a coarse layout is all the warp needs
+            FixedAdaptiveAvgPool((c.input_size[1] // 2 // 2, c.input_size[0] // 2 // 2), (3, 6)),
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 18, 64), nn.ReLU(inplace=True))
         self.params = nn.Linear(64, 6)  # rotation, log-scale x/y, shear, translation x/y
         nn.init.zeros_(self.params.weight)
         nn.init.zeros_(self.params.bias)
+        self.register_buffer("base_grid", base_grid(*c.input_size, c.align_corners), persistent=False)
 
     def theta(self, x: torch.Tensor) -> torch.Tensor:
         """The bounded affine matrices (B, 2, 3) for a batch of images."""
@@ -81,8 +122,13 @@ class STN(nn.Module):
         return torch.stack([row0, row1], dim=1)  # (B, 2, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        theta = self.theta(x)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=self.config.align_corners)
+        theta = self.theta(x)  # (B, 2, 3)
+        b, _, h, w = x.shape
+        if (w, h) == tuple(self.config.input_size):
+            # affine_grid as one matmul on a constant grid: exports to ONNX at any opset.
+            grid = torch.matmul(self.base_grid, theta.transpose(1, 2)).reshape(b, h, w, 2)
+        else:
+            grid = F.affine_grid(theta, [b, 3, h, w], align_corners=self.config.align_corners)
         return F.grid_sample(x, grid, padding_mode="border", align_corners=self.config.align_corners)
 
 
@@ -165,6 +211,22 @@ class LPRNet(nn.Module):
         )  # (B, classes, 4, T)
         context = c.stem + c.block1 + c.block2 + c.num_classes
         self.classifier = nn.Conv2d(context, c.num_classes, 1)
+        # Global context pools every stage to the head's (4, T) grid; the sizes follow from
+        # the input size, so the pooling is fixed (and exportable).
+        sizes = self._stage_sizes()
+        self.context_pools = nn.ModuleList(FixedAdaptiveAvgPool(s, sizes[-1]) for s in sizes)
+
+    def _stage_sizes(self) -> list[tuple[int, int]]:
+        w, h = self.config.input_size
+        was_training = self.training
+        self.eval()  # a dummy pass must not touch BatchNorm statistics
+        with torch.no_grad():
+            f1 = self.stage1(torch.zeros(1, 3, h, w))
+            f2 = self.stage2(f1)
+            f3 = self.stage3(f2)
+            f4 = self.stage4(f3)
+        self.train(was_training)
+        return [tuple(f.shape[-2:]) for f in (f1, f2, f3, f4)]
 
     @property
     def time_steps(self) -> int:
@@ -177,12 +239,11 @@ class LPRNet(nn.Module):
         f2 = self.stage2(f1)
         f3 = self.stage3(f2)
         f4 = self.stage4(f3)  # (B, classes, 4, T)
-        size = f4.shape[-2:]
         # Global context: every stage pooled to the head's grid, each normalised per sample
         # by its mean energy so no stage dominates (and no batch-mate affects it).
         context = []
-        for f in (f1, f2, f3, f4):
-            f = F.adaptive_avg_pool2d(f, size)
+        for f, pool in zip((f1, f2, f3, f4), self.context_pools):
+            f = pool(f)
             energy = f.pow(2).mean(dim=(1, 2, 3), keepdim=True)
             context.append(f / (energy + 1e-6))
         logits = self.classifier(torch.cat(context, dim=1))  # (B, classes, 4, T)

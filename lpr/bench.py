@@ -1,0 +1,96 @@
+"""Speed benchmarks: model-only throughput, batch-1 latency, the STN's share, end to end.
+
+    lpr bench --model cn --batch-size 1 64 256
+
+Warm-up runs are excluded; every figure is wall clock on this process's torch threads.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .pipeline import Recognizer
+
+
+def _timed(fn, repeats: int) -> list[float]:
+    fn()  # warm-up: first-call allocations, oneDNN kernel selection
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def model_throughput(r: Recognizer, batch_size: int, seconds: float = 2.0) -> float:
+    """Plates/s of STN + LPRNet + softmax on random input of one batch size."""
+    w, h = r.input_size
+    x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        once = min(_timed(lambda: r.lprnet(r.stn(x)).softmax(1), 1))
+        repeats = max(3, int(seconds / max(once, 1e-4)))
+        times = _timed(lambda: r.lprnet(r.stn(x)).softmax(1), repeats)
+    return batch_size / float(np.median(times))
+
+
+def latency(r: Recognizer, repeats: int = 300) -> tuple[float, float]:
+    """Median and p99 milliseconds to read one preprocessed plate (both nets + decoding)."""
+    w, h = r.input_size
+    img = np.random.default_rng(0).integers(0, 255, (1, h, w, 3), dtype=np.uint8)
+    from .decoding import greedy_decode
+
+    times = _timed(lambda: greedy_decode(r.probabilities(img), r.alphabet), repeats)
+    return float(np.median(times) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+def stn_share(r: Recognizer, batch_size: int = 64, repeats: int = 30) -> float:
+    """Fraction of model time spent in the STN (localisation net + grid sampling)."""
+    w, h = r.input_size
+    x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        stn = float(np.median(_timed(lambda: r.stn(x), repeats)))
+        full = float(np.median(_timed(lambda: r.lprnet(r.stn(x)), repeats)))
+    return stn / full
+
+
+def end_to_end(r: Recognizer, paths: list[str], batch_size: int = 64) -> float:
+    """Plates/s from image files to text (decode, resize, both nets, CTC decoding)."""
+    list(r.read_files(paths[:batch_size], batch_size))  # warm-up
+    t = time.perf_counter()
+    n = sum(1 for _ in r.read_files(paths, batch_size))
+    return n / (time.perf_counter() - t)
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(model: str = "cn", batch_sizes=(1, 64, 256), images: list[str] | None = None) -> dict:
+    """All benchmarks for one model; returns a dict of figures."""
+    r = Recognizer.load(model)
+    result = {"model": model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+              "throughput": {b: model_throughput(r, b) for b in batch_sizes}}
+    result["latency_ms_median"], result["latency_ms_p99"] = latency(r)
+    result["stn_share"] = stn_share(r)
+    if images:
+        result["end_to_end"] = end_to_end(r, images)
+    result["peak_memory_mb"] = peak_memory_mb()
+    return result
+
+
+def format_result(res: dict) -> str:
+    lines = [f"model {res['model']}: torch {res['torch']}, {res['threads']} threads"]
+    for b, pps in res["throughput"].items():
+        lines.append(f"  model only, batch {b:>4}: {pps:8.1f} plates/s")
+    lines.append(f"  latency batch 1: median {res['latency_ms_median']:.2f} ms, p99 {res['latency_ms_p99']:.2f} ms")
+    lines.append(f"  STN share of model time (batch 64): {res['stn_share']:.1%}")
+    if "end_to_end" in res:
+        lines.append(f"  end to end (files -> text, batch 64): {res['end_to_end']:.1f} plates/s")
+    lines.append(f"  peak memory: {res['peak_memory_mb']:.0f} MB")
+    return "\n".join(lines)
