@@ -62,7 +62,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 def cmd_predict(args) -> int:
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads)
+    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend)
     paths, missing = expand_inputs(args.inputs)
     for spec, why in missing:
         print(f"lpr: {spec}: {why}", file=sys.stderr)
@@ -88,9 +88,10 @@ def cmd_evaluate(args) -> int:
     from .evaluation import evaluate_model, summary
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads)
+    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend)
     result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
     result["model"] = str(args.model)
+    result["backend"] = args.backend
     result["data"] = str(args.data)
     print(summary(result, str(args.model), str(args.data)))
     if args.json:
@@ -144,6 +145,15 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import export_onnx
+    from .pipeline import Recognizer
+
+    out = export_onnx(Recognizer.load(args.model), args.out, args.opset)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args) -> int:
     import torch
 
@@ -173,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="inference engine")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="accuracy, errors and speed over a labelled dataset", formatter_class=fmt)
@@ -181,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train STN + LPRNet jointly on your plates",
@@ -202,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("export", help="export STN + LPRNet as one ONNX graph", formatter_class=fmt)
+    p.add_argument("--model", default="cn", help="shipped model name or a run folder")
+    p.add_argument("--out", required=True, help="output .onnx file")
+    p.add_argument("--opset", type=int, default=17)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bench", help="measure speed: throughput, latency, STN share", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
@@ -235,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, ImageError, FileNotFoundError, ValueError) as e:
         print(f"lpr: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `lpr predict ... | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

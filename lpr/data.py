@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,9 @@ def read_csv(path: str | Path) -> list[Sample]:
             if len(row) < 2:
                 log.warning("%s:%d: no text column, skipped", path, line_no)
                 continue
-            samples.append(Sample(str(root / row[0].strip()), row[1].strip(), f"{path}:{line_no}"))
+            # normpath: "split/../../data/x.jpg" reads badly in reports
+            image = os.path.normpath(root / row[0].strip())
+            samples.append(Sample(image, row[1].strip(), f"{path}:{line_no}"))
     return samples
 
 

@@ -29,18 +29,22 @@ class Reader(nn.Module):
         return self.lprnet(self.stn(x)).softmax(1)
 
 
-def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Path:
-    """Write ``out`` and check it with ``onnx.checker``; returns the path."""
+def onnx_model(recognizer: Recognizer, opset: int = 17):
+    """The recogniser as a checked ``onnx.ModelProto`` with its metadata."""
+    import io
+    import warnings
+
     import onnx
 
-    out = Path(out)
     w, h = recognizer.input_size
     model = Reader(recognizer.stn, recognizer.lprnet).eval()
-    dummy = torch.zeros(2, 3, h, w)
-    torch.onnx.export(model, (dummy,), str(out), input_names=["images"], output_names=["probs"],
-                      dynamic_axes={"images": {0: "batch"}, "probs": {0: "batch"}}, opset_version=opset,
-                      dynamo=False)
-    proto = onnx.load(str(out))
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # tracing warns about the STN's size check; it is constant here
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(2, 3, h, w),), buffer, input_names=["images"],
+                          output_names=["probs"], dynamic_axes={"images": {0: "batch"}, "probs": {0: "batch"}},
+                          opset_version=opset, dynamo=False)
+    proto = onnx.load_from_string(buffer.getvalue())
     meta = {
         "lpr.alphabet": json.dumps(recognizer.alphabet.to_dict(), ensure_ascii=False),
         "lpr.input_size": json.dumps([w, h]),
@@ -51,5 +55,13 @@ def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Pat
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.checker.check_model(proto)
-    onnx.save(proto, str(out))
+    return proto
+
+
+def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Path:
+    """Write the recogniser to ``out`` as one ONNX graph; returns the path."""
+    import onnx
+
+    out = Path(out)
+    onnx.save(onnx_model(recognizer, opset), str(out))
     return out

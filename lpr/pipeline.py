@@ -41,18 +41,37 @@ class Recognizer:
     its global context per sample.
     """
 
-    def __init__(self, stn, lprnet, alphabet, meta: dict | None = None, threads: int = 0):
+    BACKENDS = ("torch", "onnx")
+
+    def __init__(self, stn, lprnet, alphabet, meta: dict | None = None, threads: int = 0, backend: str = "torch"):
+        if backend not in self.BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
         self.stn, self.lprnet, self.alphabet = stn.eval(), lprnet.eval(), alphabet
         self.meta = meta or {}
         self.input_size = tuple(lprnet.config.input_size)
+        self.backend = backend
         if threads:
             torch.set_num_threads(threads)
+        self._session = self._onnx_session(threads) if backend == "onnx" else None
 
     @classmethod
-    def load(cls, name_or_dir: str | Path = "cn", threads: int = 0) -> Recognizer:
-        """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder."""
+    def load(cls, name_or_dir: str | Path = "cn", threads: int = 0, backend: str = "torch") -> Recognizer:
+        """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder.
+
+        ``backend="onnx"`` runs the same networks, exported to one ONNX graph, in onnxruntime.
+        """
         stn, net, alphabet, meta = load_models(resolve_model_dir(name_or_dir))
-        return cls(stn, net, alphabet, meta, threads)
+        return cls(stn, net, alphabet, meta, threads, backend)
+
+    def _onnx_session(self, threads: int):
+        import onnxruntime as ort
+
+        from .export import onnx_model
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        return ort.InferenceSession(onnx_model(self).SerializeToString(), options,
+                                    providers=["CPUExecutionProvider"])
 
     def preprocess(self, image) -> np.ndarray:
         """A path, array or PIL image -> BGR uint8 at the network's input size."""
@@ -61,8 +80,10 @@ class Recognizer:
     @torch.inference_mode()
     def probabilities(self, batch: np.ndarray) -> torch.Tensor:
         """(B, H, W, 3) uint8 plates -> (B, classes, T) per-step class probabilities."""
-        x = to_tensor(batch).contiguous(memory_format=torch.channels_last)
-        return self.lprnet(self.stn(x)).softmax(1)
+        x = to_tensor(batch)
+        if self._session is not None:
+            return torch.from_numpy(self._session.run(None, {"images": x.numpy()})[0])
+        return self.lprnet(self.stn(x.contiguous(memory_format=torch.channels_last))).softmax(1)
 
     def read(self, image) -> Reading:
         """Read one plate crop (path, BGR/gray array or PIL image)."""
