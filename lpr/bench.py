@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data import to_tensor
 from .pipeline import Recognizer
 
 
@@ -29,13 +30,18 @@ def _timed(fn, repeats: int) -> list[float]:
 
 
 def model_throughput(r: Recognizer, batch_size: int, seconds: float = 2.0) -> float:
-    """Plates/s of STN + LPRNet + softmax on random input of one batch size."""
+    """Plates/s of STN + LPRNet + softmax (the recogniser's backend) on one batch size."""
     w, h = r.input_size
-    x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
+    batch = np.random.default_rng(0).integers(0, 255, (batch_size, h, w, 3), dtype=np.uint8)
+    if r._session is not None:
+        x = to_tensor(batch).numpy()
+        fn = lambda: r._session.run(None, {"images": x})  # noqa: E731
+    else:
+        xt = to_tensor(batch).contiguous(memory_format=torch.channels_last)
+        fn = lambda: r.lprnet(r.stn(xt)).softmax(1)  # noqa: E731
     with torch.inference_mode():
-        once = min(_timed(lambda: r.lprnet(r.stn(x)).softmax(1), 1))
-        repeats = max(3, int(seconds / max(once, 1e-4)))
-        times = _timed(lambda: r.lprnet(r.stn(x)).softmax(1), repeats)
+        once = min(_timed(fn, 1))
+        times = _timed(fn, max(3, int(seconds / max(once, 1e-4))))
     return batch_size / float(np.median(times))
 
 
@@ -71,10 +77,10 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(model: str = "cn", batch_sizes=(1, 64, 256), images: list[str] | None = None) -> dict:
+def run(model: str = "cn", batch_sizes=(1, 64, 256), images: list[str] | None = None, backend: str = "torch") -> dict:
     """All benchmarks for one model; returns a dict of figures."""
-    r = Recognizer.load(model)
-    result = {"model": model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+    r = Recognizer.load(model, backend=backend)
+    result = {"model": model, "backend": backend, "threads": torch.get_num_threads(), "torch": torch.__version__,
               "throughput": {b: model_throughput(r, b) for b in batch_sizes}}
     result["latency_ms_median"], result["latency_ms_p99"] = latency(r)
     result["stn_share"] = stn_share(r)
@@ -85,11 +91,11 @@ def run(model: str = "cn", batch_sizes=(1, 64, 256), images: list[str] | None = 
 
 
 def format_result(res: dict) -> str:
-    lines = [f"model {res['model']}: torch {res['torch']}, {res['threads']} threads"]
+    lines = [f"model {res['model']}, backend {res['backend']}: torch {res['torch']}, {res['threads']} threads"]
     for b, pps in res["throughput"].items():
         lines.append(f"  model only, batch {b:>4}: {pps:8.1f} plates/s")
     lines.append(f"  latency batch 1: median {res['latency_ms_median']:.2f} ms, p99 {res['latency_ms_p99']:.2f} ms")
-    lines.append(f"  STN share of model time (batch 64): {res['stn_share']:.1%}")
+    lines.append(f"  STN share of model time (torch, batch 64): {res['stn_share']:.1%}")
     if "end_to_end" in res:
         lines.append(f"  end to end (files -> text, batch 64): {res['end_to_end']:.1f} plates/s")
     lines.append(f"  peak memory: {res['peak_memory_mb']:.0f} MB")

@@ -162,7 +162,7 @@ def cmd_bench(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     images = expand_inputs([args.images])[0] if args.images else None
-    print(format_result(run(args.model, tuple(args.batch_size), images)))
+    print(format_result(run(args.model, tuple(args.batch_size), images, args.backend)))
     return 0
 
 
@@ -225,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
     p.add_argument("--batch-size", type=int, nargs="+", default=[1, 64, 256])
     p.add_argument("--images", help="folder or glob of plate images for the end-to-end figure")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="inference engine")
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.set_defaults(func=cmd_bench)
 
