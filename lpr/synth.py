@@ -38,9 +38,15 @@ FONT_DIR = Path(__file__).parent / "assets" / "fonts"
 NOTO_BOLD = "NotoSansSC-Bold-plate.otf"
 NOTO_REGULAR = "NotoSansSC-Regular-plate.otf"
 DEJAVU_COND = "DejaVuSansCondensed-Bold-plate.ttf"
+OSP_DIN = "OSP-DIN-plate.ttf"  # DIN 1451-like: the closest free match to the Chinese plate font
+ROBOTO_COND = "RobotoCondensed-Bold-plate.ttf"
+BEBAS = "BebasNeue-Bold-plate.otf"
 
 GLYPH_PX = 160  # rasterisation size; glyphs are only ever scaled down from here
 WEIGHTS = (-1, 0, 1, 2)  # stroke-weight variants (erode < 0 < dilate), 2 px per step at GLYPH_PX
+# Stroke width / character height per weight for glyphs normalised to a plate cell (``cell_mask``).
+# The GA 36 plate font has 10 mm strokes on 90 mm characters (0.11); ink bleed and exposure vary it.
+CELL_STROKE = {-1: 0.09, 0: 0.105, 1: 0.12, 2: 0.14}
 
 
 # --------------------------------------------------------------------------- styles
@@ -62,7 +68,9 @@ class PlateStyle:
     """Everything that makes one kind of plate, as data; sizes are in millimetres.
 
     ``fill_cell`` stretches each glyph to its full ``char_mm`` cell (the tall condensed
-    look of Chinese plates); otherwise glyphs keep their aspect at ``char_mm`` height.
+    look of Chinese plates), re-weighting strokes so they stay uniform (``cell_mask``);
+    otherwise glyphs keep their aspect at ``char_mm`` height. ``latin_p`` weights the
+    per-plate choice among ``latin_fonts`` (uniform when empty).
     """
 
     name: str
@@ -81,6 +89,7 @@ class PlateStyle:
     corner_mm: float = 8.0
     rivets_x: tuple[float, ...] = ()  # rivet centres as a fraction of plate width
     bar_one: float = 0.0  # probability that '1' is drawn as a plain bar (plate fonts)
+    latin_p: tuple[float, ...] = ()
 
 
 CN_BLUE = PlateStyle(
@@ -94,7 +103,10 @@ CN_BLUE = PlateStyle(
         ColourScheme((115, 120, 80), (125, 255, 200), (100, 0, 150), (130, 60, 235), 0.08),  # purple, dim
     ),
     cjk_fonts=(NOTO_BOLD, NOTO_REGULAR),
-    latin_fonts=(NOTO_BOLD, NOTO_REGULAR, DEJAVU_COND),
+    # Weighted toward the DIN-like faces whose C/G/Q/K/M/W shapes match the plate font; the
+    # others keep some shape variety so the model does not overfit one typeface.
+    latin_fonts=(OSP_DIN, ROBOTO_COND, BEBAS, NOTO_BOLD, DEJAVU_COND),
+    latin_p=(0.45, 0.2, 0.15, 0.1, 0.1),
     sep_after=2,
     sep_mm=34,
     dot_mm=10,
@@ -115,7 +127,8 @@ LATIN = PlateStyle(
         ColourScheme((20, 140, 170), (30, 255, 255), (0, 0, 0), (180, 80, 60), 0.3),  # yellow
     ),
     cjk_fonts=(NOTO_BOLD,),
-    latin_fonts=(DEJAVU_COND, NOTO_BOLD, NOTO_REGULAR),
+    latin_fonts=(DEJAVU_COND, OSP_DIN, ROBOTO_COND, BEBAS, NOTO_BOLD, NOTO_REGULAR),
+    latin_p=(0.25, 0.25, 0.2, 0.1, 0.1, 0.1),
     fill_cell=False,
     border_inset_mm=2.5,
     border_mm=2.0,
@@ -203,6 +216,54 @@ def _stem_ratio(file: str, weight: int) -> float:
     return m.shape[1] / m.shape[0]
 
 
+@lru_cache(maxsize=None)
+def _strokes(file: str) -> tuple[int, int]:
+    """(vertical stem width, horizontal bar height) in pixels at GLYPH_PX, measured on 'H'."""
+    m = glyph_mask(file, "H") > 128
+    h, w = m.shape
+    row = m[h // 4]  # above the crossbar: left stem
+    start = int(np.argmax(row))
+    stem = int(np.argmin(row[start:])) or 1
+    return stem, max(1, int(m[:, w // 2].sum()))  # centre column crosses only the crossbar
+
+
+@lru_cache(maxsize=None)
+def cell_mask(file: str, char: str, weight: int = 0, aspect: float = 0.5) -> np.ndarray:
+    """``char`` squeezed or stretched to a ``aspect`` (width/height) cell with uniform strokes.
+
+    Plain resizing of a normal-width 'M' or 'W' into a tall plate cell makes its vertical
+    strokes thin and its horizontal ones heavy, unlike the uniform-stroke plate font. Here
+    the glyph is resized to a slightly smaller box and then dilated (or eroded) separately
+    along x and y so that stems and bars both end at ``CELL_STROKE[weight]`` of the height
+    and the result fills the cell. Cached per (font, char, weight, aspect).
+    """
+    m = glyph_mask(file, char)
+    h0, w0 = m.shape
+    sv, sh = _strokes(file)
+    t = CELL_STROKE[weight] * h0
+    wc = max(4, int(round(aspect * h0)))
+    # Solve for the morphology size d so that resize-to-(cell - d) then grow-by-d gives stroke t.
+    dx = int(round((t - sv * wc / w0) / (1 - sv / w0)))
+    dy = int(round((t - sh) / (1 - sh / h0)))
+    dx, dy = max(dx, -(wc // 3)), max(dy, -(h0 // 3))
+    g = cv2.resize(m, (max(2, wc - dx), max(2, h0 - dy)), interpolation=cv2.INTER_AREA if wc - dx < w0 else cv2.INTER_LINEAR)
+    pad = max(abs(dx), abs(dy)) + 2
+    g = cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    if dx:
+        k = np.ones((1, abs(dx) + 1), np.uint8)
+        g = cv2.dilate(g, k) if dx > 0 else cv2.erode(g, k)
+    if dy:
+        k = np.ones((abs(dy) + 1, 1), np.uint8)
+        g = cv2.dilate(g, k) if dy > 0 else cv2.erode(g, k)
+    ys, xs = np.nonzero(g > 32)
+    if len(xs) == 0:
+        return np.zeros((1, 1), np.uint8)
+    g = g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    if g.shape != (h0, wc):  # thin tips (X, V, W) eroded away: back to the exact cell
+        g = cv2.resize(g, (wc, h0), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(g)
+
+
 # --------------------------------------------------------------------------- flat plate
 
 
@@ -270,16 +331,25 @@ def _plate_ink(text: str, st: PlateStyle, ppm: float, rng: np.random.Generator |
     W, H = int(round(st.plate_mm[0] * ppm)), int(round(st.plate_mm[1] * ppm))
     ink = np.zeros((H, W), np.uint8)
     clean = rng is None
-    latin_font = st.latin_fonts[0] if clean else st.latin_fonts[rng.integers(len(st.latin_fonts))]
+    if clean:
+        latin_font = st.latin_fonts[0]
+    elif st.latin_p:
+        latin_font = st.latin_fonts[rng.choice(len(st.latin_fonts), p=np.asarray(st.latin_p) / sum(st.latin_p))]
+    else:
+        latin_font = st.latin_fonts[rng.integers(len(st.latin_fonts))]
     cjk_font = st.cjk_fonts[0] if clean else st.cjk_fonts[rng.integers(len(st.cjk_fonts))]
     weight = 0 if clean else int(rng.choice(WEIGHTS, p=[0.25, 0.35, 0.28, 0.12]))
     fonts = [latin_font if ord(c) < 128 else cjk_font for c in text]
     bar_one = st.bar_one > 0.5 if clean else rng.random() < st.bar_one
     boxes = _layout(text, st, fonts, rng)
+    aspect = st.char_mm[0] / st.char_mm[1]
     for c, f, (x, y, w, h) in zip(text, fonts, boxes):
+        uniform = st.fill_cell and ord(c) < 128  # province glyphs keep the plain stretch
         if c == "1" and bar_one:
-            bw = _stem_ratio(f, weight) * h
+            bw = (CELL_STROKE[weight] if uniform else _stem_ratio(f, weight)) * h
             _paste(ink, np.full((4, 4), 255, np.uint8), (x + w / 2 - bw / 2) * ppm, y * ppm, bw * ppm, h * ppm)
+        elif uniform:
+            _paste(ink, cell_mask(f, c, weight, aspect), x * ppm, y * ppm, w * ppm, h * ppm)
         else:
             _paste(ink, glyph_mask(f, c, weight), x * ppm, y * ppm, w * ppm, h * ppm)
     if st.dot_mm and st.sep_after is not None and len(boxes) > st.sep_after:
@@ -469,12 +539,14 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
 def _degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Optics and sensor: low resolution, defocus and motion blur, noise, JPEG."""
     H, W = img.shape[:2]
-    if rng.random() < 0.7:  # plates far from the camera are only a few dozen pixels wide
+    # Kept short of always-mushy: real CCPD crops are sharper on average than the old mix, and
+    # C/G, Q/0, K/H, M/H, W/N are only learnable from the milder part of the distribution.
+    if rng.random() < 0.6:  # plates far from the camera are only a few dozen pixels wide
         f = rng.uniform(0.3, 0.9)
         small = cv2.resize(img, (max(8, int(W * f)), max(4, int(H * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR if rng.random() < 0.6 else cv2.INTER_CUBIC)
-    if rng.random() < 0.5:
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.4))
+    if rng.random() < 0.45:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.2))
     if rng.random() < 0.2:
         img = cv2.filter2D(img, -1, _motion_kernel(rng))
     if rng.random() < 0.6:

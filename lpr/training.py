@@ -257,7 +257,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
         bar.close()
         record = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "skipped_steps": skipped,
-                  "plates_per_second": seen / (time.time() - t0), "stn": stn_on}
+                  "plates_per_second": seen / (time.time() - t0), "seconds": time.time() - t0, "stn": stn_on}
         for path, ds in zip(cfg.val, val_sets):
             m = evaluate(stn, net, ds, alphabet)
             record.setdefault("val", {})[Path(split_weight(path)[0]).as_posix()] = m

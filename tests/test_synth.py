@@ -41,7 +41,10 @@ def test_clean_render_is_undistorted_and_deterministic():
     assert a[..., 0].mean() > a[..., 2].mean() + 40
 
 
-@pytest.mark.parametrize("font", sorted({*synth.CN_BLUE.cjk_fonts, *synth.CN_BLUE.latin_fonts}))
+ALL_FONTS = sorted({f for st in synth.STYLES.values() for f in (*st.cjk_fonts, *st.latin_fonts)})
+
+
+@pytest.mark.parametrize("font", ALL_FONTS)
 def test_every_symbol_has_a_glyph(font):
     chars = DIGITS + LATIN_LETTERS + "-"
     if font in synth.CN_BLUE.cjk_fonts:
@@ -52,6 +55,36 @@ def test_every_symbol_has_a_glyph(font):
             assert m.shape[0] > 5 and (m > 128).sum() > 20, (font, c, w)
     with pytest.raises(KeyError):
         synth.glyph_mask(font, "字")  # not a plate character, so not in the subset
+
+
+def test_every_shipped_font_is_used_and_covers_its_styles():
+    shipped = {f.name for f in synth.FONT_DIR.glob("*.[ot]tf")}
+    assert shipped == set(ALL_FONTS)  # nothing shipped unused, nothing used unshipped
+    readme = (synth.FONT_DIR / "README.md").read_text(encoding="utf-8")
+    for st in synth.STYLES.values():
+        assert not st.latin_p or (len(st.latin_p) == len(st.latin_fonts) and min(st.latin_p) > 0)
+        for f in st.latin_fonts:
+            assert f in readme
+            missing = [c for c in DIGITS + LATIN_LETTERS + "-" if ord(c) not in synth._cmap(f)]
+            assert not missing, (st.name, f, missing)
+        for f in st.cjk_fonts:
+            assert f in readme and not [c for c in CN_PROVINCES if ord(c) not in synth._cmap(f)]
+
+
+@pytest.mark.parametrize("font", synth.CN_BLUE.latin_fonts)
+def test_cell_masks_fill_the_cell_with_uniform_strokes(font):
+    for c in CN_LETTERS + DIGITS:
+        for w in synth.WEIGHTS:
+            m = synth.cell_mask(font, c, w)
+            assert abs(m.shape[1] / m.shape[0] - 0.5) < 0.02, (font, c, w, m.shape)
+            assert (m > 128).mean() > 0.15, (font, c, w)  # strokes survived the re-weighting
+    for w in synth.WEIGHTS:
+        h = synth.cell_mask(font, "H", w) > 128
+        rows, cols = h.shape
+        row = h[rows // 4]
+        stem = np.argmin(row[np.argmax(row) :]) / rows
+        bar = h[:, cols // 2].sum() / rows
+        assert abs(stem - synth.CELL_STROKE[w]) < 0.02 and abs(bar - synth.CELL_STROKE[w]) < 0.02, (font, w, stem, bar)
 
 
 def test_fonts_are_shipped_small():

@@ -3,10 +3,12 @@
 Only the glyphs a plate can show are kept (31 Chinese province abbreviations, 0-9, A-Z
 and '-'), so the package carries a few tens of kB instead of ~20 MB of CJK fonts.
 
-Run once from the repository root (needs ``fonts-noto-cjk`` and ``fonts-dejavu-core``)::
+Run once from the repository root (needs Debian's ``fonts-noto-cjk``, ``fonts-dejavu-core``,
+``fonts-opendin``, ``fonts-roboto-unhinted`` and ``fonts-bebas-neue``)::
 
     .venv/bin/python tools/subset_font.py
     .venv/bin/python tools/subset_font.py --out lpr/assets/fonts --noto-dir /usr/share/fonts/opentype/noto
+    .venv/bin/python tools/subset_font.py --only OSP-DIN-plate.ttf   # just one output file
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ JOBS = [
     ("{noto}/NotoSansCJK-Bold.ttc", "Noto Sans CJK SC Bold", "NotoSansSC-Bold-plate.otf", CJK_TEXT),
     ("{noto}/NotoSansCJK-Regular.ttc", "Noto Sans CJK SC", "NotoSansSC-Regular-plate.otf", CJK_TEXT),
     ("{dejavu}/DejaVuSansCondensed-Bold.ttf", None, "DejaVuSansCondensed-Bold-plate.ttf", LATIN),
+    # Narrow, uniform-stroke DIN-like faces, closest to the Chinese plate font (GA 36) for letters/digits.
+    ("{fonts}/truetype/opendin/OSP-DIN.ttf", None, "OSP-DIN-plate.ttf", LATIN),
+    ("{fonts}/truetype/roboto/unhinted/RobotoCondensed-Bold.ttf", None, "RobotoCondensed-Bold-plate.ttf", LATIN),
+    ("{fonts}/opentype/bebas-neue/BebasNeue-Bold.otf", None, "BebasNeue-Bold-plate.otf", LATIN),
 ]
 
 
@@ -71,11 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "lpr" / "assets" / "fonts")
     p.add_argument("--noto-dir", default="/usr/share/fonts/opentype/noto")
     p.add_argument("--dejavu-dir", default="/usr/share/fonts/truetype/dejavu")
+    p.add_argument("--fonts-dir", default="/usr/share/fonts", help="root of the other Debian font packages")
+    p.add_argument("--only", nargs="*", metavar="NAME", help="write only these output files (default: all)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)  # fontTools is very chatty at INFO; keep only our summary
     for src, member, name, text in JOBS:
-        path = Path(src.format(noto=args.noto_dir, dejavu=args.dejavu_dir))
+        if args.only and name not in args.only:
+            continue
+        path = Path(src.format(noto=args.noto_dir, dejavu=args.dejavu_dir, fonts=args.fonts_dir))
         subset_font(load_member(path, member), text, args.out / name)
     return 0
 

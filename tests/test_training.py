@@ -1,0 +1,41 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lpr.training import TrainConfig, ctc_loss, epoch_indices, lr_at, split_weight
+
+
+def test_split_weight():
+    assert split_weight("a/labels.csv@12") == ("a/labels.csv", 12)
+    assert split_weight("a/labels.csv") == ("a/labels.csv", 1)
+    assert split_weight("odd@name.csv") == ("odd@name.csv", 1)
+
+
+def test_epoch_indices_are_deterministic_and_weighted():
+    a = epoch_indices([100, 10], [1, 5], 0, seed=3, epoch=2)
+    b = epoch_indices([100, 10], [1, 5], 0, seed=3, epoch=2)
+    c = epoch_indices([100, 10], [1, 5], 0, seed=3, epoch=3)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert len(a) == 150 and (a[:, 0] == 1).sum() == 50  # the small source counted 5 times
+
+
+def test_epoch_size_truncates_or_cycles():
+    assert len(epoch_indices([10], [1], 25, seed=0, epoch=0)) == 25
+    assert len(epoch_indices([100], [1], 7, seed=0, epoch=0)) == 7
+
+
+def test_lr_schedule_warms_up_then_decays():
+    cfg = TrainConfig(lr=1e-3, warmup_steps=10)
+    assert lr_at(0, 100, cfg) == pytest.approx(1e-4)
+    assert lr_at(9, 100, cfg) == pytest.approx(1e-3)
+    assert lr_at(99, 100, cfg) < 2e-5
+    assert all(lr_at(s, 100, cfg) >= lr_at(s + 1, 100, cfg) for s in range(10, 99))
+
+
+def test_ctc_loss_is_finite_even_for_impossible_targets():
+    logits = torch.randn(2, 5, 4)  # T=4 steps cannot hold 6 labels
+    targets = torch.randint(1, 5, (12,))
+    loss = ctc_loss(logits, targets, torch.tensor([6, 6]))
+    assert torch.isfinite(loss) and math.isclose(loss.item(), 0.0, abs_tol=1e-6)
