@@ -146,10 +146,20 @@ def cmd_synth(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_onnx
+    from .data import read_source
+    from .export import INT8_FILE, export_onnx, quantize_int8
     from .pipeline import Recognizer
 
-    out = export_onnx(Recognizer.load(args.model), args.out, args.opset)
+    recognizer = Recognizer.load(args.model)
+    if args.int8:
+        if not args.calibration:
+            raise ValueError("--int8 needs --calibration DATA (real plates, e.g. a training split)")
+        images = [s.path for s in read_source(args.calibration)][: args.calibration_size]
+        out = quantize_int8(recognizer, images, args.out or recognizer.model_dir / INT8_FILE)
+    else:
+        if not args.out:
+            raise ValueError("give --out FILE.onnx")
+        out = export_onnx(recognizer, args.out, args.opset)
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -183,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="inference engine")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="accuracy, errors and speed over a labelled dataset", formatter_class=fmt)
@@ -192,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="inference engine")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train STN + LPRNet jointly on your plates",
@@ -217,15 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export STN + LPRNet as one ONNX graph", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
-    p.add_argument("--out", required=True, help="output .onnx file")
+    p.add_argument("--out", help="output .onnx file (with --int8: default MODEL_DIR/model.int8.onnx, "
+                   "which --backend onnx-int8 uses)")
     p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")
+    p.add_argument("--calibration", help="real plates to calibrate int8 on (a training split, never validation)")
+    p.add_argument("--calibration-size", type=int, default=512, help="plates used for calibration")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bench", help="measure speed: throughput, latency, STN share", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
     p.add_argument("--batch-size", type=int, nargs="+", default=[1, 64, 256])
     p.add_argument("--images", help="folder or glob of plate images for the end-to-end figure")
-    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="inference engine")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.set_defaults(func=cmd_bench)
 

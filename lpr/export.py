@@ -65,3 +65,50 @@ def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Pat
     out = Path(out)
     onnx.save(onnx_model(recognizer, opset), str(out))
     return out
+
+
+INT8_FILE = "model.int8.onnx"
+
+
+def quantize_int8(recognizer: Recognizer, calibration: list, out: str | Path, batch_size: int = 32) -> Path:
+    """Post-training static int8 quantisation, calibrated on real plate images.
+
+    ``calibration`` is a list of image paths (or arrays) of real plates, e.g. a training
+    split: activation ranges are only as good as the plates they are measured on. The STN's
+    small localisation net and the grid sampling stay in float (int8 there would move the
+    warp, and they cost little).
+    """
+    import tempfile
+
+    import numpy as np
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    from .data import to_tensor
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            batches = [calibration[i : i + batch_size] for i in range(0, len(calibration), batch_size)]
+            self._it = iter(batches)
+
+        def get_next(self):
+            batch = next(self._it, None)
+            if batch is None:
+                return None
+            x = to_tensor(np.stack([recognizer.preprocess(im) for im in batch])).numpy()
+            return {"images": x}
+
+    proto = onnx_model(recognizer)
+    stn_nodes = [n.name for n in proto.graph.node if n.name.startswith("/stn/") or n.op_type == "GridSample"]
+    out = Path(out)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        onnx.save(proto, str(fp32))
+        quantize_static(str(fp32), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                        nodes_to_exclude=stn_nodes)
+    q = onnx.load(str(out))
+    del q.metadata_props[:]
+    q.metadata_props.extend(proto.metadata_props)
+    onnx.save(q, str(out))
+    return out

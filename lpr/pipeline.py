@@ -41,18 +41,20 @@ class Recognizer:
     its global context per sample.
     """
 
-    BACKENDS = ("torch", "onnx")
+    BACKENDS = ("torch", "onnx", "onnx-int8")
 
-    def __init__(self, stn, lprnet, alphabet, meta: dict | None = None, threads: int = 0, backend: str = "torch"):
+    def __init__(self, stn, lprnet, alphabet, meta: dict | None = None, threads: int = 0, backend: str = "torch",
+                 model_dir: Path | None = None):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
         self.stn, self.lprnet, self.alphabet = stn.eval(), lprnet.eval(), alphabet
         self.meta = meta or {}
         self.input_size = tuple(lprnet.config.input_size)
         self.backend = backend
+        self.model_dir = model_dir
         if threads:
             torch.set_num_threads(threads)
-        self._session = self._onnx_session(threads) if backend == "onnx" else None
+        self._session = self._onnx_session(threads) if backend != "torch" else None
 
     @classmethod
     def load(cls, name_or_dir: str | Path = "cn", threads: int = 0, backend: str = "torch") -> Recognizer:
@@ -60,18 +62,31 @@ class Recognizer:
 
         ``backend="onnx"`` runs the same networks, exported to one ONNX graph, in onnxruntime.
         """
-        stn, net, alphabet, meta = load_models(resolve_model_dir(name_or_dir))
-        return cls(stn, net, alphabet, meta, threads, backend)
+        model_dir = resolve_model_dir(name_or_dir)
+        stn, net, alphabet, meta = load_models(model_dir)
+        return cls(stn, net, alphabet, meta, threads, backend, model_dir)
 
     def _onnx_session(self, threads: int):
+        """onnxruntime session: fp32 exported on the fly, or the int8 model saved beside the weights."""
         import onnxruntime as ort
 
-        from .export import onnx_model
+        from .export import INT8_FILE, onnx_model
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
-        return ort.InferenceSession(onnx_model(self).SerializeToString(), options,
-                                    providers=["CPUExecutionProvider"])
+        if self.backend == "onnx":
+            model = onnx_model(self).SerializeToString()
+        else:
+            path = Path(self.model_dir or ".") / INT8_FILE
+            if not path.is_file():
+                raise CheckpointError(f"{path}: no int8 model; make one with `lpr export --int8 --model "
+                                      f"{self.model_dir} --calibration TRAIN.csv`")
+            model = path.read_bytes()
+        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        run_id = session.get_modelmeta().custom_metadata_map.get("lpr.run_id")
+        if run_id != str(self.meta.get("run_id", "")):
+            raise CheckpointError(f"{self.model_dir}/{INT8_FILE} was exported from another training run; export it again")
+        return session
 
     def preprocess(self, image) -> np.ndarray:
         """A path, array or PIL image -> BGR uint8 at the network's input size."""

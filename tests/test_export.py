@@ -45,3 +45,23 @@ def test_onnx_backend_reads_like_torch(tiny_run):
     onnx_readings = list(Recognizer.load(tiny_run, backend="onnx").read_files(paths))
     assert [r.text for r in torch_readings] == [r.text for r in onnx_readings]
     assert np.allclose([r.confidence for r in torch_readings], [r.confidence for r in onnx_readings], atol=1e-4)
+
+
+def test_int8_backend_needs_its_export_and_then_reads(tiny_run, tmp_path):
+    import shutil
+
+    import pytest
+
+    from lpr.checkpoints import CheckpointError
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    with pytest.raises(CheckpointError, match="no int8 model"):
+        Recognizer.load(run, backend="onnx-int8")
+    assert main(["export", "--int8", "--model", str(run), "--calibration", str(SAMPLES / "labels.csv")]) == 0
+    assert (run / "model.int8.onnx").exists()
+    paths = sorted(str(p) for p in SAMPLES.glob("*.jpg"))
+    int8 = list(Recognizer.load(run, backend="onnx-int8").read_files(paths))
+    fp32 = list(Recognizer.load(run).read_files(paths))
+    assert len(int8) == len(fp32) and all(r.error is None for r in int8)
+    assert np.mean([a.text == b.text for a, b in zip(int8, fp32)]) >= 0.5  # a 2-epoch toy model; real figures in the card
