@@ -39,3 +39,21 @@ def test_ctc_loss_is_finite_even_for_impossible_targets():
     targets = torch.randint(1, 5, (12,))
     loss = ctc_loss(logits, targets, torch.tensor([6, 6]))
     assert torch.isfinite(loss) and math.isclose(loss.item(), 0.0, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("path", sorted((__import__("pathlib").Path(__file__).parent.parent / "configs").glob("*.yaml")))
+def test_shipped_configs_parse(path):
+    from lpr.cli import build_parser, train_config
+
+    cfg = train_config(build_parser().parse_args(["train", "--config", str(path)]))
+    assert cfg.data and cfg.val and cfg.epochs > 0
+    assert not any("val" in d for d in cfg.data)  # never train on a validation split
+
+
+def test_unknown_config_keys_are_refused(tmp_path):
+    from lpr.cli import build_parser, train_config
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: 2\nlearning_rate: 0.1\n")
+    with pytest.raises(ValueError, match="learning_rate"):
+        train_config(build_parser().parse_args(["train", "--config", str(bad)]))
