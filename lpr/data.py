@@ -168,6 +168,9 @@ def load_image(path: str | Path, box: tuple[int, int, int, int] | None = None) -
     data = np.fromfile(str(p), dtype=np.uint8)
     if data.size == 0:
         raise ImageError("empty file")
+    if is_truncated_jpeg(data):
+        raise ImageError("truncated JPEG (no end-of-image marker)")
+    # IMREAD_COLOR: grey, RGBA, CMYK and 16-bit images all become 8-bit BGR; EXIF rotation applied.
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
         raise ImageError("not a decodable image")
@@ -177,6 +180,14 @@ def load_image(path: str | Path, box: tuple[int, int, int, int] | None = None) -
         if img.size == 0:
             raise ImageError(f"plate box {box} is outside the image")
     return img
+
+
+def is_truncated_jpeg(data: np.ndarray) -> bool:
+    """A JPEG whose end-of-image marker is missing: libjpeg would fill the rest with grey."""
+    if data.size < 4 or data[0] != 0xFF or data[1] != 0xD8:
+        return False
+    tail = data[-64:].tobytes().rstrip(b"\x00")  # some writers pad after the marker
+    return not tail.endswith(b"\xff\xd9")
 
 
 def to_ndarray(image) -> np.ndarray:
