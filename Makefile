@@ -22,3 +22,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+lint: $(STAMP)
+	$(BIN)/ruff check lpr tools tests
+	$(BIN)/ruff format --check lpr tools tests

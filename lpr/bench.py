@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import resource
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -80,8 +79,13 @@ def peak_memory_mb() -> float:
 def run(model: str = "cn", batch_sizes=(1, 64, 256), images: list[str] | None = None, backend: str = "torch") -> dict:
     """All benchmarks for one model; returns a dict of figures."""
     r = Recognizer.load(model, backend=backend)
-    result = {"model": model, "backend": backend, "threads": torch.get_num_threads(), "torch": torch.__version__,
-              "throughput": {b: model_throughput(r, b) for b in batch_sizes}}
+    result = {
+        "model": model,
+        "backend": backend,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "throughput": {b: model_throughput(r, b) for b in batch_sizes},
+    }
     result["latency_ms_median"], result["latency_ms_p99"] = latency(r)
     result["stn_share"] = stn_share(r)
     if images:

@@ -59,10 +59,20 @@ def save_models(out_dir, stn: STN, lprnet: LPRNet, alphabet: Alphabet, run_id: s
     if not (all_finite(stn_state) and all_finite(net_state)):
         raise CheckpointError("refusing to save non-finite weights")
     common = {"format_version": FORMAT_VERSION, "run_id": run_id, **meta}
-    atomic_save({"kind": "lpr.stn", "config": config_dict(stn.config), "state_dict": stn_state,
-                 **common}, Path(out_dir) / STN_FILE)
-    atomic_save({"kind": "lpr.lprnet", "config": config_dict(lprnet.config), "state_dict": net_state,
-                 "alphabet": alphabet.to_dict(), **common}, Path(out_dir) / LPRNET_FILE)
+    atomic_save(
+        {"kind": "lpr.stn", "config": config_dict(stn.config), "state_dict": stn_state, **common},
+        Path(out_dir) / STN_FILE,
+    )
+    atomic_save(
+        {
+            "kind": "lpr.lprnet",
+            "config": config_dict(lprnet.config),
+            "state_dict": net_state,
+            "alphabet": alphabet.to_dict(),
+            **common,
+        },
+        Path(out_dir) / LPRNET_FILE,
+    )
 
 
 def read_checkpoint(path: str | Path, kind: str) -> dict:
@@ -101,7 +111,9 @@ def load_models(model_dir: str | Path) -> tuple[STN, LPRNet, Alphabet, dict]:
     if tuple(stn_cfg.input_size) != tuple(net_cfg.input_size):
         raise CheckpointError(f"{d}: stn.pt and lprnet.pt expect different input sizes")
     if net_cfg.num_classes != alphabet.num_classes:
-        raise CheckpointError(f"{d}: lprnet.pt has {net_cfg.num_classes} outputs for a {alphabet.num_classes}-class alphabet")
+        raise CheckpointError(
+            f"{d}: lprnet.pt has {net_cfg.num_classes} outputs for a {alphabet.num_classes}-class alphabet"
+        )
     stn, net = STN(stn_cfg), LPRNet(net_cfg)
     try:
         stn.load_state_dict(s["state_dict"])

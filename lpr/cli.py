@@ -128,8 +128,10 @@ def cmd_train(args) -> int:
     try:
         result = train(cfg, resume=args.resume, progress=not args.quiet)
     except KeyboardInterrupt:
-        print(f"lpr: interrupted; the last completed epoch is saved in {cfg.out} (continue with --resume)",
-              file=sys.stderr)
+        print(
+            f"lpr: interrupted; the last completed epoch is saved in {cfg.out} (continue with --resume)",
+            file=sys.stderr,
+        )
         return 130
     print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)
     return 0 if result["history"] else 2
@@ -139,8 +141,9 @@ def cmd_synth(args) -> int:
     from .synth import synthesize
 
     style = args.style or {"cn": "cn_blue", "latin": "latin"}[args.alphabet]
-    csv_path = synthesize(args.out, args.n, style=style, seed=args.seed, out_size=args.size,
-                          workers=args.workers, progress=not args.quiet)
+    csv_path = synthesize(
+        args.out, args.n, style=style, seed=args.seed, out_size=args.size, workers=args.workers, progress=not args.quiet
+    )
     print(f"wrote {args.n} plates; labels in {csv_path}", file=sys.stderr)
     return 0
 
@@ -186,8 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("predict", help="read plates from cropped plate images", formatter_class=fmt,
-                       description="Print path<TAB>text<TAB>confidence for each image.")
+    p = sub.add_parser(
+        "predict",
+        help="read plates from cropped plate images",
+        formatter_class=fmt,
+        description="Print path<TAB>text<TAB>confidence for each image.",
+    )
     p.add_argument("inputs", nargs="+", metavar="IMG|DIR|GLOB", help="images, folders or glob patterns")
     p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
@@ -198,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="accuracy, errors and speed over a labelled dataset", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
-    p.add_argument("--data", required=True, help="labels.csv, a folder with one, raw CCPD images, or a named-image folder")
+    p.add_argument(
+        "--data", required=True, help="labels.csv, a folder with one, raw CCPD images, or a named-image folder"
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
@@ -208,9 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .training import TrainConfig
 
     d = TrainConfig()
-    p = sub.add_parser("train", help="train STN + LPRNet jointly on your plates",
-                       description="Train STN + LPRNet jointly. Flags override --config, which overrides the "
-                                   "defaults shown here.")
+    p = sub.add_parser(
+        "train",
+        help="train STN + LPRNet jointly on your plates",
+        description="Train STN + LPRNet jointly. Flags override --config, which overrides the defaults shown here.",
+    )
     p.add_argument("--config", help="YAML file of TrainConfig fields (see configs/cn.yaml)")
     p.add_argument("--data", action="append", help="training source (repeatable); PATH@N counts it N times per epoch")
     p.add_argument("--val", action="append", help="validation source of real plates (repeatable)")
@@ -231,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export STN + LPRNet as one ONNX graph", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
-    p.add_argument("--out", help="output .onnx file (with --int8: default MODEL_DIR/model.int8.onnx, "
-                   "which --backend onnx-int8 uses)")
+    p.add_argument(
+        "--out",
+        help="output .onnx file (with --int8: default MODEL_DIR/model.int8.onnx, which --backend onnx-int8 uses)",
+    )
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")
     p.add_argument("--calibration", help="real plates to calibrate int8 on (a training split, never validation)")
@@ -265,8 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     from .data import ImageError
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(levelname)s %(message)s" if args.verbose else "lpr: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(message)s" if args.verbose else "lpr: %(message)s",
+    )
     try:
         return args.func(args)
     except (CheckpointError, ImageError, FileNotFoundError, ValueError) as e:

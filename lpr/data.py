@@ -145,7 +145,9 @@ def check_labels(samples: list[Sample], alphabet: Alphabet) -> tuple[list[Sample
         if not s.text:
             problems.append(f"{s.origin or s.path}: empty label")
         elif bad:
-            problems.append(f"{s.origin or s.path}: label {s.text!r} has characters outside the {alphabet.name} alphabet: {bad!r}")
+            problems.append(
+                f"{s.origin or s.path}: label {s.text!r} has characters outside the {alphabet.name} alphabet: {bad!r}"
+            )
         else:
             good.append(s)
     return good, problems

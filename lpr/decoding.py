@@ -25,8 +25,11 @@ class Reading:
     error: str | None = None  # why the image could not be read, if it could not
 
     def to_dict(self) -> dict:
-        d = {"text": self.text, "confidence": round(self.confidence, 6),
-             "char_confidences": [round(c, 6) for c in self.char_confidences]}
+        d = {
+            "text": self.text,
+            "confidence": round(self.confidence, 6),
+            "char_confidences": [round(c, 6) for c in self.char_confidences],
+        }
         if self.path is not None:
             d = {"path": self.path, **d}
         if self.error is not None:

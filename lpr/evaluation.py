@@ -29,22 +29,28 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
     # Warm-up: first-call allocations and thread-pool start are not what users wait for.
     list(recognizer.read_files(paths[:batch_size], batch_size))
     start = time.perf_counter()
-    readings = list(tqdm(recognizer.read_files(paths, batch_size), total=len(paths), unit="plate",
-                         disable=not progress, leave=False))
+    readings = list(
+        tqdm(
+            recognizer.read_files(paths, batch_size), total=len(paths), unit="plate", disable=not progress, leave=False
+        )
+    )
     elapsed = time.perf_counter() - start
     expected = [s.text for s in samples]
     predicted = [r.text for r in readings]
     result = score(predicted, expected)
-    result.update({
-        "plates_per_second": len(paths) / elapsed if elapsed > 0 else 0.0,
-        "batch_size": batch_size,
-        "failed": [{"path": r.path, "reason": r.error} for r in readings if r.error],
-        "label_problems": problems,
-        "errors": [
-            {"path": r.path, "expected": e, "predicted": r.text, "confidence": round(r.confidence, 4)}
-            for r, e in zip(readings, expected) if r.text != e
-        ],
-    })
+    result.update(
+        {
+            "plates_per_second": len(paths) / elapsed if elapsed > 0 else 0.0,
+            "batch_size": batch_size,
+            "failed": [{"path": r.path, "reason": r.error} for r in readings if r.error],
+            "label_problems": problems,
+            "errors": [
+                {"path": r.path, "expected": e, "predicted": r.text, "confidence": round(r.confidence, 4)}
+                for r, e in zip(readings, expected)
+                if r.text != e
+            ],
+        }
+    )
     return result
 
 
@@ -64,5 +70,7 @@ def summary(result: dict, model: str, data: str) -> str:
     if errors:
         lines.append(f"  errors ({len(errors)}, lowest confidence first, up to 20):")
         for e in sorted(errors, key=lambda e: e["confidence"])[:20]:
-            lines.append(f"    {e['path']}\texpected {e['expected']}\tread {e['predicted'] or '∅'}\t{e['confidence']:.3f}")
+            lines.append(
+                f"    {e['path']}\texpected {e['expected']}\tread {e['predicted'] or '∅'}\t{e['confidence']:.3f}"
+            )
     return "\n".join(lines)

@@ -41,9 +41,16 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # tracing warns about the STN's size check; it is constant here
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(2, 3, h, w),), buffer, input_names=["images"],
-                          output_names=["probs"], dynamic_axes={"images": {0: "batch"}, "probs": {0: "batch"}},
-                          opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            model,
+            (torch.zeros(2, 3, h, w),),
+            buffer,
+            input_names=["images"],
+            output_names=["probs"],
+            dynamic_axes={"images": {0: "batch"}, "probs": {0: "batch"}},
+            opset_version=opset,
+            dynamo=False,
+        )
     proto = onnx.load_from_string(buffer.getvalue())
     meta = {
         "lpr.alphabet": json.dumps(recognizer.alphabet.to_dict(), ensure_ascii=False),
@@ -104,9 +111,16 @@ def quantize_int8(recognizer: Recognizer, calibration: list, out: str | Path, ba
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         onnx.save(proto, str(fp32))
-        quantize_static(str(fp32), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
-                        nodes_to_exclude=stn_nodes)
+        quantize_static(
+            str(fp32),
+            str(out),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            nodes_to_exclude=stn_nodes,
+        )
     q = onnx.load(str(out))
     del q.metadata_props[:]
     q.metadata_props.extend(proto.metadata_props)

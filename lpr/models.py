@@ -17,7 +17,7 @@ starts at zero, so an untrained STN returns the input unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F

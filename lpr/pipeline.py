@@ -9,8 +9,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -43,8 +43,16 @@ class Recognizer:
 
     BACKENDS = ("torch", "onnx", "onnx-int8")
 
-    def __init__(self, stn, lprnet, alphabet, meta: dict | None = None, threads: int = 0, backend: str = "torch",
-                 model_dir: Path | None = None):
+    def __init__(
+        self,
+        stn,
+        lprnet,
+        alphabet,
+        meta: dict | None = None,
+        threads: int = 0,
+        backend: str = "torch",
+        model_dir: Path | None = None,
+    ):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
         self.stn, self.lprnet, self.alphabet = stn.eval(), lprnet.eval(), alphabet
@@ -79,13 +87,17 @@ class Recognizer:
         else:
             path = Path(self.model_dir or ".") / INT8_FILE
             if not path.is_file():
-                raise CheckpointError(f"{path}: no int8 model; make one with `lpr export --int8 --model "
-                                      f"{self.model_dir} --calibration TRAIN.csv`")
+                raise CheckpointError(
+                    f"{path}: no int8 model; make one with `lpr export --int8 --model "
+                    f"{self.model_dir} --calibration TRAIN.csv`"
+                )
             model = path.read_bytes()
         session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         run_id = session.get_modelmeta().custom_metadata_map.get("lpr.run_id")
         if run_id != str(self.meta.get("run_id", "")):
-            raise CheckpointError(f"{self.model_dir}/{INT8_FILE} was exported from another training run; export it again")
+            raise CheckpointError(
+                f"{self.model_dir}/{INT8_FILE} was exported from another training run; export it again"
+            )
         return session
 
     def preprocess(self, image) -> np.ndarray:

@@ -23,7 +23,7 @@ import csv
 import logging
 import multiprocessing as mp
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -174,12 +174,12 @@ def random_text(rng: np.random.Generator, style: str | PlateStyle = "cn_blue") -
 # --------------------------------------------------------------------------- glyph cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font(file: str) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / file), GLYPH_PX)
 
 
-@lru_cache(maxsize=None)
+@cache
 def glyph_mask(file: str, char: str, weight: int = 0) -> np.ndarray:
     """Tight-cropped uint8 ink mask of ``char`` (0-255), rasterised once per process.
 
@@ -203,7 +203,7 @@ def glyph_mask(file: str, char: str, weight: int = 0) -> np.ndarray:
     return np.ascontiguousarray(mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cmap(file: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # only needed once per font
 
@@ -216,7 +216,7 @@ def _stem_ratio(file: str, weight: int) -> float:
     return m.shape[1] / m.shape[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _strokes(file: str) -> tuple[int, int]:
     """(vertical stem width, horizontal bar height) in pixels at GLYPH_PX, measured on 'H'."""
     m = glyph_mask(file, "H") > 128
@@ -227,7 +227,7 @@ def _strokes(file: str) -> tuple[int, int]:
     return stem, max(1, int(m[:, w // 2].sum()))  # centre column crosses only the crossbar
 
 
-@lru_cache(maxsize=None)
+@cache
 def cell_mask(file: str, char: str, weight: int = 0, aspect: float = 0.5) -> np.ndarray:
     """``char`` squeezed or stretched to a ``aspect`` (width/height) cell with uniform strokes.
 
@@ -246,7 +246,9 @@ def cell_mask(file: str, char: str, weight: int = 0, aspect: float = 0.5) -> np.
     dx = int(round((t - sv * wc / w0) / (1 - sv / w0)))
     dy = int(round((t - sh) / (1 - sh / h0)))
     dx, dy = max(dx, -(wc // 3)), max(dy, -(h0 // 3))
-    g = cv2.resize(m, (max(2, wc - dx), max(2, h0 - dy)), interpolation=cv2.INTER_AREA if wc - dx < w0 else cv2.INTER_LINEAR)
+    g = cv2.resize(
+        m, (max(2, wc - dx), max(2, h0 - dy)), interpolation=cv2.INTER_AREA if wc - dx < w0 else cv2.INTER_LINEAR
+    )
     pad = max(abs(dx), abs(dy)) + 2
     g = cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     if dx:
@@ -285,7 +287,9 @@ def _colours(rng: np.random.Generator, st: PlateStyle) -> tuple[np.ndarray, np.n
     return bg, fg
 
 
-def _layout(text: str, st: PlateStyle, fonts: list[str], rng: np.random.Generator | None) -> list[tuple[float, float, float, float]]:
+def _layout(
+    text: str, st: PlateStyle, fonts: list[str], rng: np.random.Generator | None
+) -> list[tuple[float, float, float, float]]:
     """Character boxes (x, y, w, h) in mm, centred on the plate."""
     cw, ch = st.char_mm
     if rng is not None:  # small per-plate font-metric variety
@@ -301,7 +305,9 @@ def _layout(text: str, st: PlateStyle, fonts: list[str], rng: np.random.Generato
             m, cap = glyph_mask(f, c), glyph_mask(f, "H").shape[0]
             widths.append(min(cw * 1.2, ch * m.shape[1] / cap))
             heights.append(min(ch, ch * m.shape[0] / cap))
-    gaps = [st.sep_mm if st.sep_after is not None and i + 1 == st.sep_after else st.gap_mm for i in range(len(text) - 1)]
+    gaps = [
+        st.sep_mm if st.sep_after is not None and i + 1 == st.sep_after else st.gap_mm for i in range(len(text) - 1)
+    ]
     total = sum(widths) + sum(gaps)
     inner = st.plate_mm[0] - 2 * (st.border_inset_mm + st.border_mm + 4)
     squeeze = min(1.0, inner / total)  # long latin plates: narrow everything a little
@@ -356,7 +362,9 @@ def _plate_ink(text: str, st: PlateStyle, ppm: float, rng: np.random.Generator |
         # The dot sits centred in the wide gap, at mid-height; drawn with 4 bits of sub-pixel precision.
         left, right = boxes[st.sep_after - 1], boxes[st.sep_after]
         cx, cy = (left[0] + left[2] + right[0]) / 2, left[1] + left[3] / 2
-        cv2.circle(ink, (int(cx * ppm * 16), int(cy * ppm * 16)), int(st.dot_mm / 2 * ppm * 16), 255, -1, cv2.LINE_AA, 4)
+        cv2.circle(
+            ink, (int(cx * ppm * 16), int(cy * ppm * 16)), int(st.dot_mm / 2 * ppm * 16), 255, -1, cv2.LINE_AA, 4
+        )
     if st.border_mm:
         _rounded_rect(ink, st.border_inset_mm * ppm, st.border_mm * ppm, st.corner_mm * ppm)
     return ink
@@ -373,7 +381,12 @@ def _rounded_rect(img: np.ndarray, inset: float, width: float, radius: float) ->
     cv2.line(img, (x0 + r, y1), (x1 - r, y1), 255, t, cv2.LINE_AA)
     cv2.line(img, (x0, y0 + r), (x0, y1 - r), 255, t, cv2.LINE_AA)
     cv2.line(img, (x1, y0 + r), (x1, y1 - r), 255, t, cv2.LINE_AA)
-    for (cx, cy), ang in (((x0 + r, y0 + r), 180), ((x1 - r, y0 + r), 270), ((x1 - r, y1 - r), 0), ((x0 + r, y1 - r), 90)):
+    for (cx, cy), ang in (
+        ((x0 + r, y0 + r), 180),
+        ((x1 - r, y0 + r), 270),
+        ((x1 - r, y1 - r), 0),
+        ((x0 + r, y1 - r), 90),
+    ):
         cv2.ellipse(img, (cx, cy), (r, r), ang, 0, 90, 255, t, cv2.LINE_AA)
 
 
@@ -399,7 +412,9 @@ def _plate_image(text: str, st: PlateStyle, ppm: float, rng: np.random.Generator
     bg, fg = _colours(rng, st)
     H, W = ink.shape
     # Paint is never perfectly even: a gentle low-frequency tint across the plate.
-    tint = cv2.resize(rng.normal(1.0, 0.05, (2, 3)).astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)[..., None]
+    tint = cv2.resize(rng.normal(1.0, 0.05, (2, 3)).astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)[
+        ..., None
+    ]
     base = bg * tint
     img = base + (fg - base) * ink[..., None]
     if st.rivets_x and rng.random() < 0.75:
@@ -466,8 +481,17 @@ def _project(rng: np.random.Generator, w: float, h: float, pad: float) -> tuple[
 
 
 _PAINTS = (
-    (235, 235, 235), (185, 185, 180), (120, 120, 118), (35, 35, 35), (15, 15, 15),
-    (40, 40, 170), (140, 75, 30), (90, 45, 20), (120, 190, 210), (60, 100, 50), (60, 70, 90),
+    (235, 235, 235),
+    (185, 185, 180),
+    (120, 120, 118),
+    (35, 35, 35),
+    (15, 15, 15),
+    (40, 40, 170),
+    (140, 75, 30),
+    (90, 45, 20),
+    (120, 190, 210),
+    (60, 100, 50),
+    (60, 70, 90),
 )
 
 
@@ -602,7 +626,7 @@ def render_plate(
     dst = ((frame_quad if pad else quad) - origin) * scale
 
     # Rasterise the plate a little finer than it lands on screen; the warp then only shrinks it.
-    top_px = np.linalg.norm(((quad[1] - quad[0]) * scale))
+    top_px = np.linalg.norm((quad[1] - quad[0]) * scale)
     ppm = float(np.clip(1.3 * top_px / pw, 0.15, 2.0))
     plate = _plate_image(text, st, ppm, rng)
     if pad:

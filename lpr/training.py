@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 
 from .alphabet import Alphabet
-from .checkpoints import atomic_save, all_finite, read_checkpoint, save_models
+from .checkpoints import all_finite, atomic_save, read_checkpoint, save_models
 from .data import PlateDataset, build_augment, check_labels, collate, read_source, to_tensor
 from .decoding import greedy_decode
 from .metrics import score
-from .models import STN, LPRNet, LPRNetConfig, STNConfig, config_dict
+from .models import STN, LPRNet, LPRNetConfig, STNConfig
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,9 @@ def load_sources(specs: list[str], alphabet: Alphabet, size, augment, progress) 
         for p, why in ds.failed:
             log.warning("%s: %s, skipped", p, why)
         if problems or ds.failed:
-            log.warning("%s: %d labels outside the alphabet, %d unreadable images skipped",
-                        path, len(problems), len(ds.failed))
+            log.warning(
+                "%s: %d labels outside the alphabet, %d unreadable images skipped", path, len(problems), len(ds.failed)
+            )
         if len(ds) == 0:
             raise ValueError(f"{path}: no usable samples")
         log.info("%s: %d plates (weight %d)", path, len(ds), weight)
@@ -102,10 +103,12 @@ def epoch_indices(sizes: list[int], weights: list[int], epoch_size: int, seed: i
     Being pure is what lets ``--resume`` continue exactly where an uninterrupted run would.
     """
     rng = np.random.default_rng([seed, epoch])
-    pairs = np.concatenate([
-        np.stack([np.full(n * w, s), np.tile(np.arange(n), w)], axis=1)
-        for s, (n, w) in enumerate(zip(sizes, weights))
-    ])
+    pairs = np.concatenate(
+        [
+            np.stack([np.full(n * w, s), np.tile(np.arange(n), w)], axis=1)
+            for s, (n, w) in enumerate(zip(sizes, weights))
+        ]
+    )
     rng.shuffle(pairs)
     if epoch_size:
         reps = math.ceil(epoch_size / len(pairs))
@@ -165,10 +168,21 @@ def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
 
 
 def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg) -> None:
-    atomic_save({"format_version": 1, "kind": "lpr.train_state", "run_id": run_id, "epoch": epoch,
-                 "step": step, "stn": stn.state_dict(), "lprnet": net.state_dict(),
-                 "optimizer": opt.state_dict(), "history": history, "config": asdict(cfg)},
-                out / STATE_FILE)
+    atomic_save(
+        {
+            "format_version": 1,
+            "kind": "lpr.train_state",
+            "run_id": run_id,
+            "epoch": epoch,
+            "step": step,
+            "stn": stn.state_dict(),
+            "lprnet": net.state_dict(),
+            "optimizer": opt.state_dict(),
+            "history": history,
+            "config": asdict(cfg),
+        },
+        out / STATE_FILE,
+    )
 
 
 # ---------------------------------------------------------------------------- the loop
@@ -202,9 +216,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     stn, net = build_models(cfg, alphabet)
     stn, net = stn.to(memory_format=torch.channels_last), net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
-        [{"params": net.parameters(), "lr_scale": 1.0},
-         {"params": stn.parameters(), "lr_scale": cfg.stn_lr_scale if cfg.stn else 0.0}],
-        lr=cfg.lr, weight_decay=cfg.weight_decay)
+        [
+            {"params": net.parameters(), "lr_scale": 1.0},
+            {"params": stn.parameters(), "lr_scale": cfg.stn_lr_scale if cfg.stn else 0.0},
+        ],
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+    )
     start_epoch, step, history, run_id = 0, 0, [], uuid.uuid4().hex
     if resume and (out / STATE_FILE).exists():
         state = read_checkpoint(out / STATE_FILE, "lpr.train_state")
@@ -216,19 +234,37 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         log.warning("nothing to resume in %s; starting a new run", out)
 
     n_params = sum(p.numel() for p in net.parameters()) + sum(p.numel() for p in stn.parameters())
-    log.info("training %d parameters on %d plates/epoch (%d steps), %d epochs, threads=%d",
-             n_params, steps_per_epoch * cfg.batch_size, steps_per_epoch, cfg.epochs, torch.get_num_threads())
+    log.info(
+        "training %d parameters on %d plates/epoch (%d steps), %d epochs, threads=%d",
+        n_params,
+        steps_per_epoch * cfg.batch_size,
+        steps_per_epoch,
+        cfg.epochs,
+        torch.get_num_threads(),
+    )
     for epoch in range(start_epoch, cfg.epochs):
         torch.manual_seed(cfg.seed * 100003 + epoch)  # dropout, reproducible per epoch
         if augment is not None:
             augment.set_random_seed(cfg.seed * 100003 + epoch)
         pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
-        loader = DataLoader(MixedDataset(train_sets, pairs), batch_size=cfg.batch_size, shuffle=False,
-                            collate_fn=collate, num_workers=cfg.workers, drop_last=False)
+        loader = DataLoader(
+            MixedDataset(train_sets, pairs),
+            batch_size=cfg.batch_size,
+            shuffle=False,
+            collate_fn=collate,
+            num_workers=cfg.workers,
+            drop_last=False,
+        )
         stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
         stn.train(stn_on), net.train()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", disable=not progress,
-                   dynamic_ncols=True, file=sys.stderr)
+        bar = tqdm(
+            loader,
+            desc=f"epoch {epoch + 1}/{cfg.epochs}",
+            unit="batch",
+            disable=not progress,
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
         t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
         for x, targets, lengths in bar:
             lr = lr_at(step, total_steps, cfg)
@@ -243,7 +279,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
                 step += 1
                 continue
             loss.backward()
-            grads = [p.grad for p in opt.param_groups[0]["params"] + opt.param_groups[1]["params"] if p.grad is not None]
+            grads = [
+                p.grad for p in opt.param_groups[0]["params"] + opt.param_groups[1]["params"] if p.grad is not None
+            ]
             if not all(torch.isfinite(g).all() for g in grads):
                 skipped += 1
                 log.warning("step %d: non-finite gradient, step skipped", step)
@@ -256,8 +294,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             loss_sum += loss.item() * len(lengths)
             bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
         bar.close()
-        record = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1), "skipped_steps": skipped,
-                  "plates_per_second": seen / (time.time() - t0), "seconds": time.time() - t0, "stn": stn_on}
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "skipped_steps": skipped,
+            "plates_per_second": seen / (time.time() - t0),
+            "seconds": time.time() - t0,
+            "stn": stn_on,
+        }
         for path, ds in zip(cfg.val, val_sets):
             m = evaluate(stn, net, ds, alphabet)
             record.setdefault("val", {})[Path(split_weight(path)[0]).as_posix()] = m

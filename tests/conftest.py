@@ -41,8 +41,16 @@ def tiny_run(tmp_path_factory, tiny_dataset) -> Path:
     from lpr.training import TrainConfig, train
 
     out = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(data=[f"{tiny_dataset}@4"], val=[str(tiny_dataset)], out=str(out), epochs=2,
-                      batch_size=8, model={"stem": 16, "block1": 32, "block2": 64, "head": 64},
-                      stn_warmup_epochs=1, seed=1, threads=2)
+    cfg = TrainConfig(
+        data=[f"{tiny_dataset}@4"],
+        val=[str(tiny_dataset)],
+        out=str(out),
+        epochs=2,
+        batch_size=8,
+        model={"stem": 16, "block1": 32, "block2": 64, "head": 64},
+        stn_warmup_epochs=1,
+        seed=1,
+        threads=2,
+    )
     train(cfg, progress=False)
     return out

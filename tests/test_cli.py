@@ -30,8 +30,22 @@ def test_stn_learns_after_its_warmup(tiny_run):
 
 
 def test_resume_continues_from_the_last_epoch(tmp_path, tiny_dataset, capsys):
-    args = ["train", "--data", str(tiny_dataset), "--out", str(tmp_path), "--batch-size", "4",
-            "--seed", "3", "--quiet", "--threads", "2", "--epoch-size", "8"]
+    args = [
+        "train",
+        "--data",
+        str(tiny_dataset),
+        "--out",
+        str(tmp_path),
+        "--batch-size",
+        "4",
+        "--seed",
+        "3",
+        "--quiet",
+        "--threads",
+        "2",
+        "--epoch-size",
+        "8",
+    ]
     small = tmp_path / "small.yaml"
     small.write_text("model: {stem: 16, block1: 32, block2: 64, head: 64}\n")
     assert main(args + ["--config", str(small), "--epochs", "1"]) == 0
@@ -55,8 +69,17 @@ def test_predict_prints_path_text_confidence(tiny_run, capsys):
 def test_predict_json_and_failure_exit_code(tiny_run, tmp_path, capsys):
     bad = tmp_path / "bad.jpg"
     bad.write_text("<html></html>")
-    code = main(["predict", "--json", "--model", str(tiny_run), str(SAMPLES / "ccpd_0004.jpg"), str(bad),
-                 str(tmp_path / "missing.jpg")])
+    code = main(
+        [
+            "predict",
+            "--json",
+            "--model",
+            str(tiny_run),
+            str(SAMPLES / "ccpd_0004.jpg"),
+            str(bad),
+            str(tmp_path / "missing.jpg"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     items = json.loads(captured.out)
@@ -72,9 +95,21 @@ def test_unknown_model_is_a_usage_error(capsys):
 
 def test_evaluate_json_contract(tiny_run, tmp_path):
     out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "evaluate.py"), "--model", str(tiny_run),
-                           "--data", str(SAMPLES / "labels.csv"), "--json", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "evaluate.py"),
+            "--model",
+            str(tiny_run),
+            "--data",
+            str(SAMPLES / "labels.csv"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     for key in ("n", "sequence_accuracy", "char_error_rate", "plates_per_second", "failed", "errors"):
@@ -107,7 +142,7 @@ def test_recognizer_accepts_arrays_and_grayscale(tiny_run):
 @pytest.mark.skipif(not (ROOT / "weights" / "cn" / "lprnet.pt").exists(), reason="no shipped cn model")
 def test_shipped_cn_model_reads_the_samples():
     r = Recognizer.load("cn")
-    expected = dict(l.split(",") for l in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
+    expected = dict(line.split(",") for line in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
     readings = {p: r.read(SAMPLES / p).text for p in expected}
     correct = sum(readings[p] == t for p, t in expected.items())
     assert correct >= 7, readings

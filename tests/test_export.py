@@ -64,4 +64,6 @@ def test_int8_backend_needs_its_export_and_then_reads(tiny_run, tmp_path):
     int8 = list(Recognizer.load(run, backend="onnx-int8").read_files(paths))
     fp32 = list(Recognizer.load(run).read_files(paths))
     assert len(int8) == len(fp32) and all(r.error is None for r in int8)
-    assert np.mean([a.text == b.text for a, b in zip(int8, fp32)]) >= 0.5  # a 2-epoch toy model; real figures in the card
+    assert (
+        np.mean([a.text == b.text for a, b in zip(int8, fp32)]) >= 0.5
+    )  # a 2-epoch toy model; real figures in the card

@@ -52,8 +52,9 @@ def test_gradients_reach_the_stn_and_stay_finite():
     x = torch.randn(4, 3, 24, 94)
     log_probs = net(stn(x)).log_softmax(1).permute(2, 0, 1)
     targets = torch.randint(1, 11, (4, 5))
-    loss = torch.nn.functional.ctc_loss(log_probs, targets, torch.full((4,), log_probs.shape[0]),
-                                        torch.full((4,), 5), zero_infinity=True)
+    loss = torch.nn.functional.ctc_loss(
+        log_probs, targets, torch.full((4,), log_probs.shape[0]), torch.full((4,), 5), zero_infinity=True
+    )
     loss.backward()
     assert torch.isfinite(loss)
     assert stn.params.weight.grad is not None and stn.params.weight.grad.abs().sum() > 0

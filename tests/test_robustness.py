@@ -49,8 +49,12 @@ UNREADABLE = {
 
 READABLE = {
     "tiny.png": lambda d: write(d / "tiny.png", cv2.imencode(".png", PLATE[:1, :1])[1].tobytes()),
-    "gray.png": lambda d: write(d / "gray.png", cv2.imencode(".png", cv2.cvtColor(PLATE, cv2.COLOR_BGR2GRAY))[1].tobytes()),
-    "rgba.png": lambda d: write(d / "rgba.png", cv2.imencode(".png", cv2.cvtColor(PLATE, cv2.COLOR_BGR2BGRA))[1].tobytes()),
+    "gray.png": lambda d: write(
+        d / "gray.png", cv2.imencode(".png", cv2.cvtColor(PLATE, cv2.COLOR_BGR2GRAY))[1].tobytes()
+    ),
+    "rgba.png": lambda d: write(
+        d / "rgba.png", cv2.imencode(".png", cv2.cvtColor(PLATE, cv2.COLOR_BGR2BGRA))[1].tobytes()
+    ),
     "deep.png": lambda d: write(d / "deep.png", cv2.imencode(".png", PLATE.astype(np.uint16) * 257)[1].tobytes()),
     "cmyk.jpg": lambda d: write(d / "cmyk.jpg", pil_bytes(Image.fromarray(PLATE[..., ::-1]).convert("CMYK"), "JPEG")),
     "exif.jpg": lambda d: write(d / "exif.jpg", exif_rotated_jpeg()),
@@ -110,8 +114,15 @@ def test_training_skips_bad_samples_and_reports_labels(tmp_path, tiny_dataset, c
     write(data / "broken.jpg", b"not an image")
     with open(data / "labels.csv", "a", encoding="utf-8") as f:
         f.write("broken.jpg,皖A12345\nccpd_0004.jpg,AB?123\n")
-    cfg = TrainConfig(data=[str(data)], out=str(tmp_path / "run"), epochs=1, batch_size=4, seed=0,
-                      model={"stem": 16, "block1": 32, "block2": 64, "head": 64}, threads=2)
+    cfg = TrainConfig(
+        data=[str(data)],
+        out=str(tmp_path / "run"),
+        epochs=1,
+        batch_size=4,
+        seed=0,
+        model={"stem": 16, "block1": 32, "block2": 64, "head": 64},
+        threads=2,
+    )
     with caplog.at_level("WARNING"):
         result = train(cfg, progress=False)
     assert result["history"][0]["epoch"] == 1

@@ -41,7 +41,9 @@ def test_ctc_loss_is_finite_even_for_impossible_targets():
     assert torch.isfinite(loss) and math.isclose(loss.item(), 0.0, abs_tol=1e-6)
 
 
-@pytest.mark.parametrize("path", sorted((__import__("pathlib").Path(__file__).parent.parent / "configs").glob("*.yaml")))
+@pytest.mark.parametrize(
+    "path", sorted((__import__("pathlib").Path(__file__).parent.parent / "configs").glob("*.yaml"))
+)
 def test_shipped_configs_parse(path):
     from lpr.cli import build_parser, train_config
 

@@ -33,8 +33,11 @@ def distorted(name: str) -> Path:
     """The distorted copy of a validation split, written on first use."""
     out = ROOT / "cache" / "distorted" / f"{name}_val"
     if not (out / "labels.csv").exists():
-        subprocess.run([sys.executable, str(ROOT / "tools" / "distort_split.py"), str(ROOT / VAL[name]), str(out)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "distort_split.py"), str(ROOT / VAL[name]), str(out)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return out / "labels.csv"
 
 
@@ -72,9 +75,11 @@ def main() -> None:
 
     p = print
     p(f"# `{model_dir.name}` model card\n")
-    p(f"STN + LPRNet for Chinese blue plates (alphabet `{meta['alphabet']['name']}`, "
-      f"{len(meta['alphabet']['symbols'])} symbols), input {meta['config']['input_size'][0]}x"
-      f"{meta['config']['input_size'][1]} BGR. Epoch {meta.get('epoch')}, run `{meta.get('run_id')}`.\n")
+    p(
+        f"STN + LPRNet for Chinese blue plates (alphabet `{meta['alphabet']['name']}`, "
+        f"{len(meta['alphabet']['symbols'])} symbols), input {meta['config']['input_size'][0]}x"
+        f"{meta['config']['input_size'][1]} BGR. Epoch {meta.get('epoch')}, run `{meta.get('run_id')}`.\n"
+    )
     p("## Accuracy on real plates it never trained on\n")
     p("Fixed validation splits (`data/splits/*/val.csv`, split by plate text); *distorted* = the same")
     p("plates rotated ±12°, sheared ±0.25, tilted and shifted off-centre (`tools/distort_split.py`).\n")
@@ -104,13 +109,17 @@ def main() -> None:
     p("## Training\n")
     data = "\n".join(f"  - `{d}`" for d in cfg.get("data", []))
     p(f"- Data (`@N` = counted N times per epoch):\n{data}")
-    p(f"- {cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
-      f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
-      f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}.")
+    p(
+        f"- {cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
+        f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
+        f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}."
+    )
     if seconds:
         p(f"- Training time: {seconds / 60:.0f} min on 2 CPU cores (plus rendering the synthetic set).")
-    p("- Recipe: `lpr synth --alphabet cn --n 150000 --seed 1 --out cache/synth_cn && "
-      "lpr train --config configs/cn.yaml --out runs/cn`")
+    p(
+        "- Recipe: `lpr synth --alphabet cn --n 150000 --seed 1 --out cache/synth_cn && "
+        "lpr train --config configs/cn.yaml --out runs/cn`"
+    )
     p("\n## Data and licences\n")
     p("Synthetic plates rendered by `lpr.synth` (fonts in `lpr/assets/fonts`, OFL / Bitstream Vera).")
     p("Real training splits: CCPD crops from sirius-ai/LPRNet_Pytorch (Apache-2.0) and")

@@ -50,8 +50,10 @@ def main() -> None:
         for p, v in acc.items():
             print(f"{p}\t{v:.1%}")
     values = np.array(list(acc.values()))
-    print(f"mean {values.mean():.1%}, worst {min(acc, key=acc.get)} {values.min():.1%} "
-          f"({args.per_province} synthetic plates per province)")
+    print(
+        f"mean {values.mean():.1%}, worst {min(acc, key=acc.get)} {values.min():.1%} "
+        f"({args.per_province} synthetic plates per province)"
+    )
 
 
 if __name__ == "__main__":
