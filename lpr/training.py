@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  # torch threads; 0 = all cores
     workers: int = 0  # DataLoader worker processes; images are in memory, so 0 is usually best
+    init: str = ""  # start from this model's weights (a shipped name or a run folder): fine-tuning
 
 
 # ---------------------------------------------------------------------------- data
@@ -167,6 +168,21 @@ def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
     return stn, net
 
 
+def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
+    """Copy a trained pair's weights into freshly built networks of the same shape."""
+    from .checkpoints import CheckpointError, load_models
+    from .pipeline import resolve_model_dir
+
+    src_stn, src_net, src_alphabet, _ = load_models(resolve_model_dir(model))
+    if src_alphabet.symbols != alphabet.symbols:
+        raise CheckpointError(f"--init {model}: its alphabet differs from this run's ({alphabet.name})")
+    if src_net.config != net.config or src_stn.config != stn.config:
+        raise CheckpointError(f"--init {model}: its architecture or input size differs from this run's")
+    stn.load_state_dict(src_stn.state_dict())
+    net.load_state_dict(src_net.state_dict())
+    log.info("initialised from %s", model)
+
+
 def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg) -> None:
     atomic_save(
         {
@@ -214,6 +230,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     total_steps = steps_per_epoch * cfg.epochs
 
     stn, net = build_models(cfg, alphabet)
+    if cfg.init and not (resume and (out / STATE_FILE).exists()):
+        init_from(cfg.init, stn, net, alphabet)
     stn, net = stn.to(memory_format=torch.channels_last), net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
         [

@@ -59,3 +59,21 @@ def test_unknown_config_keys_are_refused(tmp_path):
     bad.write_text("epochs: 2\nlearning_rate: 0.1\n")
     with pytest.raises(ValueError, match="learning_rate"):
         train_config(build_parser().parse_args(["train", "--config", str(bad)]))
+
+
+def test_init_copies_a_trained_pair_and_refuses_a_mismatch(tiny_run):
+    from lpr.alphabet import Alphabet
+    from lpr.checkpoints import CheckpointError, load_models
+    from lpr.training import build_models, init_from
+
+    small = {"stem": 16, "block1": 32, "block2": 64, "head": 64}
+    cfg = TrainConfig(model=small)
+    stn, net = build_models(cfg, Alphabet.resolve("cn"))
+    init_from(str(tiny_run), stn, net, Alphabet.resolve("cn"))
+    _, trained_net, _, _ = load_models(tiny_run)
+    for k, v in trained_net.state_dict().items():
+        assert torch.equal(net.state_dict()[k], v)
+    latin = Alphabet.resolve("latin")
+    stn2, net2 = build_models(cfg, latin)
+    with pytest.raises(CheckpointError, match="alphabet"):
+        init_from(str(tiny_run), stn2, net2, latin)

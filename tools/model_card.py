@@ -60,15 +60,18 @@ def main() -> None:
     ap.add_argument("--model", required=True)
     ap.add_argument("--ablation", help="the same recipe trained with --no-stn")
     ap.add_argument("--per-province", type=int, default=100)
+    ap.add_argument("--earlier", nargs="*", default=[], help="run folders of earlier stages (for time and data)")
     args = ap.parse_args()
     torch.set_num_threads(2)
 
     model_dir = resolve_model_dir(args.model)
     meta = read_checkpoint(model_dir / "lprnet.pt", "lpr.lprnet")
-    state = model_dir / "train_state.pt"
-    history = read_checkpoint(state, "lpr.train_state")["history"] if state.exists() else []
-    cfg = meta.get("train_config", {})
-    seconds = sum(h.get("seconds", 0) for h in history)
+    stages = [Path(d) for d in args.earlier] + [model_dir]
+    seconds, configs = 0.0, []
+    for d in stages:
+        state = read_checkpoint(d / "train_state.pt", "lpr.train_state")
+        seconds += sum(h.get("seconds", 0) for h in state["history"])
+        configs.append(state["config"])
 
     rows = accuracy_rows(args.model)
     no_stn_at_inference = accuracy_rows(args.model, identity_stn=True)
@@ -114,19 +117,23 @@ def main() -> None:
     e2e = rows["ccpd"]["plates_per_second"]
     p(f"\nEnd to end (files → text, torch, batch 64) on the ccpd split: {e2e:.0f} plates/s.\n")
     p("## Training\n")
-    data = "\n".join(f"  - `{d}`" for d in cfg.get("data", []))
-    p(f"- Data (`@N` = counted N times per epoch):\n{data}")
-    p(
-        f"- {cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
-        f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
-        f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}."
-    )
-    if seconds:
-        p(f"- Training time: {seconds / 60:.0f} min on 2 CPU cores (plus rendering the synthetic set).")
-    p(
-        "- Recipe: `lpr synth --alphabet cn --n 150000 --seed 1 --out cache/synth_cn && "
-        "lpr train --config configs/cn.yaml --out runs/cn`"
-    )
+    for i, cfg in enumerate(configs, 1):
+        data = ", ".join(f"`{d}`" for d in cfg.get("data", []))
+        p(
+            f"- Stage {i}{' (from stage ' + str(i - 1) + ')' if cfg.get('init') else ''}: {data}; "
+            f"{cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
+            f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
+            f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}."
+        )
+    p("- `@N` counts a source N times per epoch.")
+    p(f"- Training time: {seconds / 60:.0f} min on 2 CPU cores, plus ≈ 3 min to render the synthetic set.")
+    p("- Recipe (from the project root):\n")
+    p("  ```bash")
+    p("  lpr synth --alphabet cn --n 150000 --seed 1 --out cache/synth_cn")
+    p("  lpr train --config configs/cn.yaml --out runs/cn")
+    if len(configs) > 1:
+        p("  lpr train --config configs/cn_finetune.yaml --out runs/cn_ft")
+    p("  ```")
     p("\n## Data and licences\n")
     p("Synthetic plates rendered by `lpr.synth` (fonts in `lpr/assets/fonts`, OFL / Bitstream Vera).")
     p("Real training splits: CCPD crops from sirius-ai/LPRNet_Pytorch (Apache-2.0) and")
