@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from .checkpoints import CheckpointError, load_models
 from .data import ImageError, load_image, resize, to_ndarray, to_tensor
 from .decoding import Reading, greedy_decode
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+# Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
+# LPR_WEIGHTS points elsewhere, e.g. for a wheel install.
+WEIGHTS_DIR = Path(os.environ.get("LPR_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
 
 
 def resolve_model_dir(name_or_dir: str | Path) -> Path:
