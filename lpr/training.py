@@ -235,8 +235,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     stn, net = stn.to(memory_format=torch.channels_last), net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
         [
-            {"params": net.parameters(), "lr_scale": 1.0},
-            {"params": stn.parameters(), "lr_scale": cfg.stn_lr_scale if cfg.stn else 0.0},
+            {"params": net.parameters()},
+            {"params": stn.parameters()},
         ],
         lr=cfg.lr,
         weight_decay=cfg.weight_decay,
@@ -286,8 +286,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
         for x, targets, lengths in bar:
             lr = lr_at(step, total_steps, cfg)
-            for g in opt.param_groups:
-                g["lr"] = lr * g["lr_scale"] * (1.0 if g["lr_scale"] == 1.0 or stn_on else 0.0)
+            net_group, stn_group = opt.param_groups
+            net_group["lr"] = lr
+            stn_group["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # lr 0 also stops AdamW decay
             x = x.contiguous(memory_format=torch.channels_last)
             loss = ctc_loss(net(stn(x) if stn_on else x), targets, lengths)
             opt.zero_grad(set_to_none=True)
