@@ -24,8 +24,8 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
     from tqdm import tqdm
 
     samples = read_source(data)
-    usable, problems = check_labels(samples, recognizer.alphabet)
-    paths = [s.path for s in samples]
+    _, problems = check_labels(samples, recognizer.alphabet)  # such labels simply count as wrong
+    paths = samples  # Samples, not paths: raw CCPD images are read through their plate box
     # Warm-up: first-call allocations and thread-pool start are not what users wait for.
     list(recognizer.read_files(paths[:batch_size], batch_size))
     start = time.perf_counter()

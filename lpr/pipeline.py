@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .checkpoints import CheckpointError, load_models
-from .data import ImageError, load_image, resize, to_ndarray, to_tensor
+from .data import ImageError, Sample, load_image, resize, to_ndarray, to_tensor
 from .decoding import Reading, greedy_decode
 
 # Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
@@ -126,7 +126,7 @@ class Recognizer:
         batch = np.stack([self.preprocess(im) for im in images])
         return greedy_decode(self.probabilities(batch), self.alphabet)
 
-    def read_files(self, paths: Iterable[str | Path], batch_size: int = 64) -> Iterator[Reading]:
+    def read_files(self, paths: Iterable[str | Path | Sample], batch_size: int = 64) -> Iterator[Reading]:
         """Read image files in batches, streaming; an unreadable file yields a Reading with ``error``.
 
         Memory stays flat however many paths are given: only one batch is held at a time.
@@ -140,9 +140,11 @@ class Recognizer:
                 yield r
             pending.clear()
 
-        for path in paths:
+        for item in paths:
+            # A Sample carries a plate box (raw CCPD images): read the crop, not the whole photo.
+            path, box = (item.path, item.box) if isinstance(item, Sample) else (item, None)
             try:
-                img = resize(load_image(path), self.input_size)
+                img = resize(load_image(path, box), self.input_size)
             except ImageError as e:
                 yield Reading("", 0.0, [], path=str(path), error=str(e))
                 continue

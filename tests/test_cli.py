@@ -148,3 +148,24 @@ def test_shipped_cn_model_reads_the_samples():
     # The samples span 8 provinces on two cameras, harder than the average validation plate;
     # the card gives the full-split figures. This guards against shipping broken weights.
     assert correct >= 6, readings
+
+
+def test_evaluation_reads_raw_ccpd_images_through_their_box(tiny_run, tmp_path):
+    import cv2
+
+    from lpr.data import parse_ccpd_name, read_source
+    from lpr.evaluation import evaluate_model
+
+    plate = cv2.imread(str(SAMPLES / "ccpd_0004.jpg"))  # 94x24
+    photo = np.zeros((300, 400, 3), np.uint8)
+    photo[100:124, 150:244] = plate
+    name = "025-95_113-150&100_244&124-244&124_150&124_150&100_244&100-1_2_23_25_5_15_27-37-15.png"
+    cv2.imwrite(str(tmp_path / name), photo)
+    r = Recognizer.load(tiny_run)
+    (crop_reading,) = r.read_files(read_source(tmp_path))
+    assert crop_reading.confidence == pytest.approx(r.read(plate).confidence, abs=1e-6)
+    assert crop_reading.confidence != pytest.approx(r.read(photo).confidence, abs=1e-6)
+    result = evaluate_model(r, tmp_path)
+    label = parse_ccpd_name(name)[0]
+    assert result["n"] == 1 and not result["failed"]
+    assert (result["errors"][0]["predicted"] if result["errors"] else label) == crop_reading.text
