@@ -241,8 +241,8 @@ def build_augment(strength: float = 1.0):
             A.Affine(
                 scale=(1 - 0.08 * s, 1 + 0.05 * s),
                 translate_percent={"x": (-0.04 * s, 0.04 * s), "y": (-0.08 * s, 0.08 * s)},
-                rotate=(-6 * s, 6 * s),
-                shear={"x": (-8 * s, 8 * s), "y": (-3 * s, 3 * s)},
+                rotate=(-8 * s, 8 * s),
+                shear={"x": (-10 * s, 10 * s), "y": (-4 * s, 4 * s)},
                 border_mode=cv2.BORDER_REPLICATE,
                 p=0.7,
             ),
