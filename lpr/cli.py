@@ -121,16 +121,22 @@ def train_config(args):
 
 
 def cmd_train(args) -> int:
-    from .training import config_yaml, train
+    from .training import Interrupted, config_yaml, train
 
     cfg = train_config(args)
     print(config_yaml(cfg), file=sys.stderr)
     try:
         result = train(cfg, resume=args.resume, progress=not args.quiet)
+    except Interrupted as e:
+        print(
+            f"lpr: interrupted in epoch {e.epoch} after {e.batches_done}/{e.batches} batches; "
+            f"state saved in {cfg.out} (continue with --resume)",
+            file=sys.stderr,
+        )
+        return 130
     except KeyboardInterrupt:
         print(
-            f"lpr: interrupted; the last completed epoch is saved in {cfg.out} (continue with --resume)",
-            file=sys.stderr,
+            f"lpr: interrupted; the last completed epoch is kept in {cfg.out} (continue with --resume)", file=sys.stderr
         )
         return 130
     print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import math
 import random
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -118,17 +120,64 @@ def epoch_indices(sizes: list[int], weights: list[int], epoch_size: int, seed: i
 
 
 class MixedDataset(torch.utils.data.Dataset):
-    """Indexes several datasets by (source, index) pairs."""
+    """Indexes several datasets by (source, index) pairs, with augmentation seeded per batch.
 
-    def __init__(self, datasets, pairs):
+    Re-seeding the augmentation at every batch boundary makes batch ``k`` of an epoch a pure
+    function of (seed, epoch, k): a run resumed mid-epoch, or one using worker processes,
+    draws exactly the augmentations an uninterrupted single-process run would.
+    """
+
+    def __init__(self, datasets, pairs, seed: int = 0, batch_size: int = 1):
         self.datasets, self.pairs = datasets, pairs
+        self.seed, self.batch_size = seed, batch_size
+        self.augments = list({id(d.augment): d.augment for d in datasets if d.augment is not None}.values())
 
     def __len__(self):
         return len(self.pairs)
 
     def __getitem__(self, i):
+        if i % self.batch_size == 0:
+            batch_seed = int(np.random.SeedSequence([self.seed, i // self.batch_size]).generate_state(1)[0])
+            for augment in self.augments:
+                augment.set_random_seed(batch_seed)
         s, j = self.pairs[i]
         return self.datasets[s][j]
+
+
+class StopRequest:
+    """Turns the first Ctrl-C or SIGTERM into a request honoured at the next batch boundary.
+
+    Stopping between batches makes the saved state exact, so ``--resume`` continues as if
+    nothing happened; a second Ctrl-C stops at once (the last completed epoch is kept).
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: dict = {}
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():  # signals only reach the main thread
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nlpr: stopping after this batch (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C or SIGTERM after its state was saved."""
+
+    def __init__(self, epoch: int, batches_done: int, batches: int):
+        super().__init__(epoch, batches_done, batches)
+        self.epoch, self.batches_done, self.batches = epoch, batches_done, batches
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -161,6 +210,37 @@ def evaluate(stn, net, dataset: PlateDataset, alphabet: Alphabet, batch_size: in
     return score(predicted, [s.text for s in dataset.samples])
 
 
+def train_step(stn, net, opt, x, targets, lengths) -> float | None:
+    """One optimiser step (``stn`` None while it is frozen); None if loss or gradient is not finite.
+
+    A skipped step leaves the weights untouched: one bad batch must not poison the run.
+    """
+    x = x.contiguous(memory_format=torch.channels_last)
+    loss = ctc_loss(net(stn(x) if stn is not None else x), targets, lengths)
+    opt.zero_grad(set_to_none=True)
+    if not torch.isfinite(loss):
+        return None
+    loss.backward()
+    params = [p for group in opt.param_groups for p in group["params"]]
+    if not all(torch.isfinite(p.grad).all() for p in params if p.grad is not None):
+        opt.zero_grad(set_to_none=True)
+        return None
+    torch.nn.utils.clip_grad_norm_(params, 5.0)
+    opt.step()
+    return loss.item()
+
+
+def validate(stn, net, specs: list[str], val_sets: list, alphabet: Alphabet) -> dict:
+    """Per-split metrics and their plate-weighted mean sequence accuracy."""
+    if not val_sets:
+        return {}
+    val = {
+        Path(split_weight(spec)[0]).as_posix(): evaluate(stn, net, ds, alphabet) for spec, ds in zip(specs, val_sets)
+    }
+    n = sum(m["n"] for m in val.values())
+    return {"val": val, "val_sequence_accuracy": sum(m["sequence_accuracy"] * m["n"] for m in val.values()) / n}
+
+
 def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
     size = tuple(cfg.input_size)
     stn = STN(STNConfig(input_size=size))
@@ -183,14 +263,19 @@ def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
     log.info("initialised from %s", model)
 
 
-def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg) -> None:
+def save_state(
+    out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg, batches_done=0
+) -> None:
+    """The full run state; ``epoch`` epochs are complete plus ``batches_done`` batches of the next."""
     atomic_save(
         {
             "format_version": 1,
             "kind": "lpr.train_state",
             "run_id": run_id,
             "epoch": epoch,
+            "batches_done": batches_done,
             "step": step,
+            "rng": torch.get_rng_state(),  # dropout continues exactly where it stopped
             "stn": stn.state_dict(),
             "lprnet": net.state_dict(),
             "optimizer": opt.state_dict(),
@@ -199,6 +284,13 @@ def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, his
         },
         out / STATE_FILE,
     )
+
+
+def remove_stale_temp_files(out: Path) -> None:
+    """Temp files of a save that was killed half-way (``atomic_save`` never renamed them)."""
+    for tmp in out.glob(".*.pt.*.tmp"):
+        tmp.unlink(missing_ok=True)
+        log.info("removed %s, left by an interrupted save", tmp)
 
 
 # ---------------------------------------------------------------------------- the loop
@@ -217,6 +309,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(out)
     (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
     alphabet = Alphabet.resolve(cfg.alphabet)
     size = tuple(cfg.input_size)
@@ -242,12 +335,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         weight_decay=cfg.weight_decay,
     )
     start_epoch, step, history, run_id = 0, 0, [], uuid.uuid4().hex
+    resume_batches, resume_rng = 0, None
     if resume and (out / STATE_FILE).exists():
         state = read_checkpoint(out / STATE_FILE, "lpr.train_state")
         stn.load_state_dict(state["stn"]), net.load_state_dict(state["lprnet"])
         opt.load_state_dict(state["optimizer"])
         start_epoch, step, history, run_id = state["epoch"], state["step"], state["history"], state["run_id"]
-        log.info("resuming %s after epoch %d", out, start_epoch)
+        resume_batches, resume_rng = state.get("batches_done", 0), state.get("rng")
+        partial = f" and {resume_batches} batches of the next" if resume_batches else ""
+        log.info("resuming %s after epoch %d%s", out, start_epoch, partial)
     elif resume:
         log.warning("nothing to resume in %s; starting a new run", out)
 
@@ -260,81 +356,68 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         cfg.epochs,
         torch.get_num_threads(),
     )
-    for epoch in range(start_epoch, cfg.epochs):
-        torch.manual_seed(cfg.seed * 100003 + epoch)  # dropout, reproducible per epoch
-        if augment is not None:
-            augment.set_random_seed(cfg.seed * 100003 + epoch)
-        pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
-        loader = DataLoader(
-            MixedDataset(train_sets, pairs),
-            batch_size=cfg.batch_size,
-            shuffle=False,
-            collate_fn=collate,
-            num_workers=cfg.workers,
-            drop_last=False,
-        )
-        stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
-        stn.train(stn_on), net.train()
-        bar = tqdm(
-            loader,
-            desc=f"epoch {epoch + 1}/{cfg.epochs}",
-            unit="batch",
-            disable=not progress,
-            dynamic_ncols=True,
-            file=sys.stderr,
-        )
-        t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
-        for x, targets, lengths in bar:
-            lr = lr_at(step, total_steps, cfg)
-            net_group, stn_group = opt.param_groups
-            net_group["lr"] = lr
-            stn_group["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # lr 0 also stops AdamW decay
-            x = x.contiguous(memory_format=torch.channels_last)
-            loss = ctc_loss(net(stn(x) if stn_on else x), targets, lengths)
-            opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):
-                skipped += 1
-                log.warning("step %d: non-finite loss, step skipped", step)
-                step += 1
+    with StopRequest() as stop:
+        for epoch in range(start_epoch, cfg.epochs):
+            torch.manual_seed(cfg.seed * 100003 + epoch)  # dropout, reproducible per epoch
+            pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
+            epoch_data = MixedDataset(train_sets, pairs, seed=cfg.seed * 100003 + epoch, batch_size=cfg.batch_size)
+            done = 0
+            if epoch == start_epoch and resume_batches:  # continue a mid-epoch interruption
+                done = resume_batches
+                epoch_data = torch.utils.data.Subset(epoch_data, range(done * cfg.batch_size, len(pairs)))
+                if resume_rng is not None:
+                    torch.set_rng_state(resume_rng)
+            # Its own generator: the loader must not draw from the global RNG that dropout uses.
+            loader = DataLoader(
+                epoch_data, cfg.batch_size, collate_fn=collate, num_workers=cfg.workers, generator=torch.Generator()
+            )
+            stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
+            stn.train(stn_on), net.train()
+            bar = tqdm(
+                loader,
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                unit="batch",
+                initial=done,
+                total=steps_per_epoch,
+                disable=not progress,
+                dynamic_ncols=True,
+                file=sys.stderr,
+            )
+            t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
+            with bar:
+                for x, targets, lengths in bar:
+                    if stop.requested:  # at a batch boundary, so the saved state is exact
+                        save_state(out, stn, net, opt, epoch, step, run_id, history, cfg, batches_done=done)
+                        raise Interrupted(epoch + 1, done, steps_per_epoch)
+                    lr = lr_at(step, total_steps, cfg)
+                    opt.param_groups[0]["lr"] = lr
+                    opt.param_groups[1]["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # 0 also stops AdamW decay
+                    loss = train_step(stn if stn_on else None, net, opt, x, targets, lengths)
+                    if loss is None:
+                        skipped += 1
+                        log.warning("step %d: non-finite loss or gradient, step skipped", step)
+                    else:
+                        seen += len(lengths)
+                        loss_sum += loss * len(lengths)
+                        bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
+                    step, done = step + 1, done + 1
+            record = {
+                "epoch": epoch + 1,
+                "train_loss": loss_sum / max(seen, 1),
+                "skipped_steps": skipped,
+                "plates_per_second": seen / (time.time() - t0),
+                "seconds": time.time() - t0,
+                "stn": stn_on,
+            }
+            record.update(validate(stn, net, cfg.val, val_sets, alphabet))
+            history.append(record)
+            print(format_epoch(record), flush=True)
+            if not (all_finite(net.state_dict()) and all_finite(stn.state_dict())):
+                log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
                 continue
-            loss.backward()
-            grads = [
-                p.grad for p in opt.param_groups[0]["params"] + opt.param_groups[1]["params"] if p.grad is not None
-            ]
-            if not all(torch.isfinite(g).all() for g in grads):
-                skipped += 1
-                log.warning("step %d: non-finite gradient, step skipped", step)
-                step += 1
-                continue
-            torch.nn.utils.clip_grad_norm_(list(net.parameters()) + list(stn.parameters()), 5.0)
-            opt.step()
-            step += 1
-            seen += len(lengths)
-            loss_sum += loss.item() * len(lengths)
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
-        bar.close()
-        record = {
-            "epoch": epoch + 1,
-            "train_loss": loss_sum / max(seen, 1),
-            "skipped_steps": skipped,
-            "plates_per_second": seen / (time.time() - t0),
-            "seconds": time.time() - t0,
-            "stn": stn_on,
-        }
-        for path, ds in zip(cfg.val, val_sets):
-            m = evaluate(stn, net, ds, alphabet)
-            record.setdefault("val", {})[Path(split_weight(path)[0]).as_posix()] = m
-        if val_sets:
-            n = sum(v["n"] for v in record["val"].values())
-            record["val_sequence_accuracy"] = sum(v["sequence_accuracy"] * v["n"] for v in record["val"].values()) / n
-        history.append(record)
-        print(format_epoch(record), flush=True)
-        if not (all_finite(net.state_dict()) and all_finite(stn.state_dict())):
-            log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
-            continue
-        meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
-        save_models(out, stn, net, alphabet, run_id, meta)
-        save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
+            meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
+            save_models(out, stn, net, alphabet, run_id, meta)
+            save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
     return {"history": history, "out": str(out)}
 
 
