@@ -143,6 +143,24 @@ def cmd_train(args) -> int:
     return 0 if result["history"] else 2
 
 
+def cmd_models(args) -> int:
+    from .catalog import format_models, list_models
+    from .pipeline import WEIGHTS_DIR
+
+    user_dirs = args.dirs if args.dirs is not None else [d for d in ["runs"] if Path(d).is_dir()]
+    for d in user_dirs:
+        if not Path(d).is_dir():
+            raise FileNotFoundError(f"{d}: no such folder")
+    models = list_models(WEIGHTS_DIR, user_dirs)
+    if args.json:
+        print(json.dumps(models, ensure_ascii=False, indent=1))
+    elif models:
+        print(format_models(models))
+    else:
+        print(f"no models in {WEIGHTS_DIR} or {', '.join(map(str, user_dirs)) or 'runs/'}", file=sys.stderr)
+    return 0
+
+
 def cmd_synth(args) -> int:
     from .synth import synthesize
 
@@ -219,6 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "models",
+        help="list shipped and your own models",
+        formatter_class=fmt,
+        description="List the shipped models (weights/) and the model folders under DIRs, with their "
+        "alphabet, input size, size on disk and the validation accuracy recorded in the checkpoint.",
+    )
+    p.add_argument("dirs", nargs="*", default=None, metavar="DIR", help="folders to search (default: ./runs if any)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_models)
 
     from .training import TrainConfig
 

@@ -169,3 +169,24 @@ def test_evaluation_reads_raw_ccpd_images_through_their_box(tiny_run, tmp_path):
     label = parse_ccpd_name(name)[0]
     assert result["n"] == 1 and not result["failed"]
     assert (result["errors"][0]["predicted"] if result["errors"] else label) == crop_reading.text
+
+
+def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run, runs / "mine")
+    (runs / "broken").mkdir()
+    (runs / "broken" / "lprnet.pt").write_bytes(b"not a checkpoint")
+    assert main(["models", str(runs), "--json"]) == 0
+    models = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
+    assert models["cn"]["kind"] == "shipped" and models["cn"]["alphabet"] == "cn"
+    assert models["cn"]["input_size"] == [94, 24] and models["cn"]["val"]["ccpd"] > 0.9
+    mine = models[str(runs / "mine")]
+    assert mine["kind"] == "user" and mine["epoch"] == 2 and mine["size_mb"] > 0
+    assert "error" in models[str(runs / "broken")]
+
+    assert main(["models", str(runs)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["NAME", "KIND", "ALPHABET", "INPUT"]
+    assert any(line.startswith("cn ") and "94x24" in line for line in table)
