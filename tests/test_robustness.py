@@ -33,8 +33,9 @@ def pil_bytes(img: Image.Image, fmt: str, **kw) -> bytes:
 
 
 def exif_rotated_jpeg() -> bytes:
-    """The plate stored rotated 90 degrees, with an EXIF tag saying 'rotate back'."""
-    rgb = Image.fromarray(cv2.cvtColor(cv2.rotate(PLATE, cv2.ROTATE_90_CLOCKWISE), cv2.COLOR_BGR2RGB))
+    """The plate stored on its side (as a phone held upright saves it), with the EXIF tag that
+    tells viewers to turn it 90 degrees clockwise for display."""
+    rgb = Image.fromarray(cv2.cvtColor(cv2.rotate(PLATE, cv2.ROTATE_90_COUNTERCLOCKWISE), cv2.COLOR_BGR2RGB))
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90 CW to display
     return pil_bytes(rgb, "JPEG", exif=exif, quality=95)
@@ -83,7 +84,10 @@ def test_readable_oddities_decode_to_bgr(tmp_path, name):
 
 def test_exif_orientation_is_applied(tmp_path):
     img = load_image(READABLE["exif.jpg"](tmp_path))
-    assert img.shape[:2] == PLATE.shape[:2]  # wide again, as the camera meant it
+    assert img.shape == PLATE.shape  # wide again, as the camera meant it
+    upside_down = cv2.rotate(PLATE, cv2.ROTATE_180)
+    error = np.abs(img.astype(int) - PLATE).mean()
+    assert error < 8 and error < np.abs(img.astype(int) - upside_down).mean() / 3  # and the right way up
 
 
 def test_huge_image_is_read(tmp_path):
