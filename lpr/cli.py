@@ -62,7 +62,9 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 def cmd_predict(args) -> int:
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend)
+    recognizer = Recognizer.load(
+        args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k
+    )
     paths, missing = expand_inputs(args.inputs)
     for spec, why in missing:
         print(f"lpr: {spec}: {why}", file=sys.stderr)
@@ -88,10 +90,11 @@ def cmd_evaluate(args) -> int:
     from .evaluation import evaluate_model, summary
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend)
+    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend, plate_format=args.format)
     result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
     result["model"] = str(args.model)
     result["backend"] = args.backend
+    result["format"] = recognizer.plate_format.name if recognizer.plate_format else None
     result["data"] = str(args.data)
     print(summary(result, str(args.model), str(args.data)))
     if args.json:
@@ -222,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="IMG|DIR|GLOB", help="images, folders or glob patterns")
     p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
+    p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
+    p.add_argument(
+        "--format",
+        default="default",
+        metavar="NAME|PATTERN",
+        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
+        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, % province, ? any), or none",
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
@@ -235,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
+    p.add_argument(
+        "--format",
+        default="default",
+        metavar="NAME|PATTERN",
+        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
+        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, % province, ? any), or none",
+    )
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
 

@@ -56,8 +56,9 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
 
 def summary(result: dict, model: str, data: str) -> str:
     """A short human-readable report of :func:`evaluate_model`'s result."""
+    fmt = result.get("format")
     lines = [
-        f"model {model} on {data}",
+        f"model {model} on {data}" + (f" (readings constrained to format {fmt})" if fmt else ""),
         f"  plates               {result['n']}",
         f"  sequence accuracy    {result['sequence_accuracy']:.2%}",
         f"  char error rate      {result['char_error_rate']:.4f}",

@@ -18,7 +18,8 @@ import torch
 
 from .checkpoints import CheckpointError, load_models
 from .data import ImageError, Sample, load_image, resize, to_ndarray, to_tensor
-from .decoding import Reading, greedy_decode
+from .decoding import Reading, decode
+from .formats import PlateFormat, default_format
 
 # Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
 # LPR_WEIGHTS points elsewhere, e.g. for a wheel install.
@@ -55,6 +56,8 @@ class Recognizer:
         threads: int = 0,
         backend: str = "torch",
         model_dir: Path | None = None,
+        plate_format: str | None = "default",
+        top_k: int = 0,
     ):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
@@ -66,16 +69,37 @@ class Recognizer:
         if threads:
             torch.set_num_threads(threads)
         self._session = self._onnx_session(threads) if backend != "torch" else None
+        self.top_k = top_k
+        self.set_format(plate_format)
+
+    def set_format(self, spec: str | None) -> None:
+        """Constrain readings to a plate format: ``"default"`` (the alphabet's, e.g. ``cn``), a
+        named format, a pattern such as ``"@@@-####"``, or None / ``"none"`` for free text."""
+        if spec == "default":
+            spec = default_format(self.alphabet)
+        self.plate_format = None if spec in (None, "none") else PlateFormat.resolve(spec, self.alphabet)
 
     @classmethod
-    def load(cls, name_or_dir: str | Path = "cn", threads: int = 0, backend: str = "torch") -> Recognizer:
+    def load(
+        cls,
+        name_or_dir: str | Path = "cn",
+        threads: int = 0,
+        backend: str = "torch",
+        plate_format: str | None = "default",
+        top_k: int = 0,
+    ) -> Recognizer:
         """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder.
 
         ``backend="onnx"`` runs the same networks, exported to one ONNX graph, in onnxruntime.
+        ``plate_format`` and ``top_k``: see :meth:`set_format` and :func:`lpr.decoding.decode`.
         """
         model_dir = resolve_model_dir(name_or_dir)
         stn, net, alphabet, meta = load_models(model_dir)
-        return cls(stn, net, alphabet, meta, threads, backend, model_dir)
+        return cls(stn, net, alphabet, meta, threads, backend, model_dir, plate_format, top_k)
+
+    def decode(self, probs) -> list[Reading]:
+        """Readings of (B, C, T) probabilities with this recogniser's format and top-k."""
+        return decode(probs, self.alphabet, self.top_k, self.plate_format)
 
     def _onnx_session(self, threads: int):
         """onnxruntime session: fp32 exported on the fly, or the int8 model saved beside the weights."""
@@ -124,7 +148,7 @@ class Recognizer:
         if not images:
             return []
         batch = np.stack([self.preprocess(im) for im in images])
-        return greedy_decode(self.probabilities(batch), self.alphabet)
+        return self.decode(self.probabilities(batch))
 
     def read_files(self, paths: Iterable[str | Path | Sample], batch_size: int = 64) -> Iterator[Reading]:
         """Read image files in batches, streaming; an unreadable file yields a Reading with ``error``.
@@ -134,7 +158,7 @@ class Recognizer:
         pending: list[tuple[str, np.ndarray]] = []
 
         def flush() -> Iterator[Reading]:
-            readings = greedy_decode(self.probabilities(np.stack([img for _, img in pending])), self.alphabet)
+            readings = self.decode(self.probabilities(np.stack([img for _, img in pending])))
             for (path, _), r in zip(pending, readings):
                 r.path = path
                 yield r

@@ -190,3 +190,20 @@ def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:4] == ["NAME", "KIND", "ALPHABET", "INPUT"]
     assert any(line.startswith("cn ") and "94x24" in line for line in table)
+
+
+def test_predict_top_k_and_format(capsys):
+    image = str(SAMPLES / "ccpd_0004.jpg")
+    assert main(["predict", image, "--json", "--top-k", "3"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)
+    assert r["format"] == "cn" and r["format_matched"] is True
+    assert 1 <= len(r["candidates"]) <= 3 and r["candidates"][0]["text"] == r["text"]
+    probs = [c["probability"] for c in r["candidates"]]
+    assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+
+    assert main(["predict", image, "--json", "--format", "none"]) == 0
+    (free,) = json.loads(capsys.readouterr().out)
+    assert "format" not in free and "candidates" not in free and free["text"] == r["text"]
+
+    assert main(["predict", image, "--format", "[AB"]) == 2  # a broken pattern is a one-line error
+    assert "'[' without ']'" in capsys.readouterr().err
