@@ -87,11 +87,13 @@ def cmd_predict(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_model, summary
+    from .evaluation import compare_decoders, evaluate_model, summary
     from .pipeline import Recognizer
 
     recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend, plate_format=args.format)
     result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
+    if args.compare_decoders:
+        result["decoders"] = compare_decoders(recognizer, args.data, args.batch_size)
     result["model"] = str(args.model)
     result["backend"] = args.backend
     result["format"] = recognizer.plate_format.name if recognizer.plate_format else None
@@ -161,6 +163,20 @@ def cmd_models(args) -> int:
         print(format_models(models))
     else:
         print(f"no models in {WEIGHTS_DIR} or {', '.join(map(str, user_dirs)) or 'runs/'}", file=sys.stderr)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibration import calibrate_model
+
+    report = calibrate_model(args.model, args.data, args.precision)
+    print(
+        f"calibrated {args.model} on {report['plates']} plates (accuracy {report['accuracy']:.2%}, "
+        f"format {report['format']}):\n"
+        f"  expected calibration error {report['ece_before']:.4f} -> {report['ece_after']:.4f} (cross-validated)\n"
+        f"  reject threshold {report['threshold']:.4f}: accepts {report['coverage']:.1%} of plates "
+        f"at >= {report['precision']:.1%} precision"
+    )
     return 0
 
 
@@ -247,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
     p.add_argument(
+        "--compare-decoders", action="store_true", help="also report greedy vs beam vs format-constrained accuracy"
+    )
+    p.add_argument(
         "--format",
         default="default",
         metavar="NAME|PATTERN",
@@ -255,6 +274,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="fit confidence calibration and a reject threshold on real plates",
+        formatter_class=fmt,
+        description="Fit the plate-confidence calibration of a model on labelled real plates (never its "
+        "training data) and store it, with the reject threshold, in the model's lprnet.pt.",
+    )
+    p.add_argument("--model", required=True, help="run folder (or shipped name) to calibrate")
+    p.add_argument("--data", action="append", required=True, help="labelled real plates (repeatable)")
+    p.add_argument("--precision", type=float, default=0.995, help="precision the reject threshold must reach")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser(
         "models",

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import calibration
 from .checkpoints import CheckpointError, load_models
 from .data import ImageError, Sample, load_image, resize, to_ndarray, to_tensor
 from .decoding import Reading, decode
@@ -58,6 +59,7 @@ class Recognizer:
         model_dir: Path | None = None,
         plate_format: str | None = "default",
         top_k: int = 0,
+        calibrated: bool = True,
     ):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
@@ -71,6 +73,8 @@ class Recognizer:
         self._session = self._onnx_session(threads) if backend != "torch" else None
         self.top_k = top_k
         self.set_format(plate_format)
+        # Fitted by `lpr calibrate` on real plates; maps raw plate confidence to P(correct).
+        self.calibration = self.meta.get("calibration") if calibrated else None
 
     def set_format(self, spec: str | None) -> None:
         """Constrain readings to a plate format: ``"default"`` (the alphabet's, e.g. ``cn``), a
@@ -87,6 +91,7 @@ class Recognizer:
         backend: str = "torch",
         plate_format: str | None = "default",
         top_k: int = 0,
+        calibrated: bool = True,
     ) -> Recognizer:
         """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder.
 
@@ -95,11 +100,15 @@ class Recognizer:
         """
         model_dir = resolve_model_dir(name_or_dir)
         stn, net, alphabet, meta = load_models(model_dir)
-        return cls(stn, net, alphabet, meta, threads, backend, model_dir, plate_format, top_k)
+        return cls(stn, net, alphabet, meta, threads, backend, model_dir, plate_format, top_k, calibrated)
 
     def decode(self, probs) -> list[Reading]:
-        """Readings of (B, C, T) probabilities with this recogniser's format and top-k."""
-        return decode(probs, self.alphabet, self.top_k, self.plate_format)
+        """Readings of (B, C, T) probabilities with this recogniser's format, top-k and calibration."""
+        readings = decode(probs, self.alphabet, self.top_k, self.plate_format)
+        if self.calibration:
+            for r in readings:
+                r.confidence = calibration.apply(r.confidence, self.calibration)
+        return readings
 
     def _onnx_session(self, threads: int):
         """onnxruntime session: fp32 exported on the fly, or the int8 model saved beside the weights."""
