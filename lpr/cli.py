@@ -60,6 +60,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def cmd_predict(args) -> int:
+    from .decoding import SCHEMA_VERSION, Reading
     from .pipeline import Recognizer
 
     recognizer = Recognizer.load(
@@ -69,7 +70,7 @@ def cmd_predict(args) -> int:
     for spec, why in missing:
         print(f"lpr: {spec}: {why}", file=sys.stderr)
     failed = len(missing)
-    results = []
+    results = [Reading("", 0.0, path=spec, error=why).to_dict() for spec, why in missing]
     for r in recognizer.read_files(paths, args.batch_size):
         if r.error:
             failed += 1
@@ -81,7 +82,13 @@ def cmd_predict(args) -> int:
         else:
             print(f"{r.path}\t{r.text}\t{r.confidence:.4f}", flush=True)
     if args.json:
-        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "model": str(args.model),
+            "format": recognizer.plate_format.name if recognizer.plate_format else None,
+            "readings": results,
+        }
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=1)
         print()
     return 1 if failed else 0
 

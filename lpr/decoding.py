@@ -11,6 +11,8 @@ import torch
 from .alphabet import Alphabet
 from .formats import PlateFormat
 
+SCHEMA_VERSION = 1  # of the JSON readings (`lpr predict --json`, the HTTP service)
+
 
 @dataclass
 class Reading:
@@ -28,6 +30,7 @@ class Reading:
     candidates: list[tuple[str, float]] | None = None  # N-best (text, probability), if asked for
     plate_format: str | None = None  # the format the reading was constrained to, if any
     format_matched: bool | None = None  # False: no reading the image supports fits the format
+    time_ms: float | None = None  # decode + resize + its share of the batch's network time
 
     def to_dict(self) -> dict:
         d = {
@@ -42,6 +45,8 @@ class Reading:
         if self.plate_format is not None:
             d["format"] = self.plate_format
             d["format_matched"] = self.format_matched
+        if self.time_ms is not None:
+            d["time_ms"] = round(self.time_ms, 3)
         if self.error is not None:
             d["error"] = self.error
         return d

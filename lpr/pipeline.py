@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -164,25 +165,37 @@ class Recognizer:
 
         Memory stays flat however many paths are given: only one batch is held at a time.
         """
-        pending: list[tuple[str, np.ndarray]] = []
+        # (path, image or the Reading of an unreadable file, seconds to load): kept in input
+        # order, so readings come out in the order the paths went in.
+        pending: list[tuple[str, np.ndarray | Reading, float]] = []
 
         def flush() -> Iterator[Reading]:
-            readings = self.decode(self.probabilities(np.stack([img for _, img in pending])))
-            for (path, _), r in zip(pending, readings):
-                r.path = path
+            images = [img for _, img, _ in pending if not isinstance(img, Reading)]
+            start = time.perf_counter()
+            readings = iter(self.decode(self.probabilities(np.stack(images)))) if images else iter(())
+            shared = (time.perf_counter() - start) / max(len(images), 1)  # the batch's cost, split evenly
+            for path, img, load_s in pending:
+                if isinstance(img, Reading):
+                    yield img
+                    continue
+                r = next(readings)
+                r.path, r.time_ms = path, (load_s + shared) * 1e3
                 yield r
             pending.clear()
 
+        decoded = 0
         for item in paths:
             # A Sample carries a plate box (raw CCPD images): read the crop, not the whole photo.
             path, box = (item.path, item.box) if isinstance(item, Sample) else (item, None)
+            start = time.perf_counter()
             try:
                 img = resize(load_image(path, box), self.input_size)
+                decoded += 1
             except ImageError as e:
-                yield Reading("", 0.0, [], path=str(path), error=str(e))
-                continue
-            pending.append((str(path), img))
-            if len(pending) >= batch_size:
+                img = Reading("", 0.0, [], path=str(path), error=str(e))
+            pending.append((str(path), img, time.perf_counter() - start))
+            if decoded >= batch_size or len(pending) >= 4 * batch_size:
                 yield from flush()
+                decoded = 0
         if pending:
             yield from flush()

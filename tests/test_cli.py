@@ -82,8 +82,13 @@ def test_predict_json_and_failure_exit_code(tiny_run, tmp_path, capsys):
     )
     captured = capsys.readouterr()
     assert code == 1
-    items = json.loads(captured.out)
-    assert {"path", "text", "confidence"} <= set(items[0])
+    document = json.loads(captured.out)
+    assert document["schema_version"] == 1 and document["model"] == str(tiny_run)
+    items = document["readings"]
+    # missing paths first (found before reading starts), then the files in the order given
+    assert [i["path"].rsplit("/", 1)[-1] for i in items] == ["missing.jpg", "ccpd_0004.jpg", "bad.jpg"]
+    assert [i.get("error") is not None for i in items] == [True, False, True]
+    assert {"path", "text", "confidence", "char_confidences", "time_ms"} <= set(items[1])
     assert "bad.jpg" in captured.err and "missing.jpg" in captured.err
     assert "Traceback" not in captured.err
 
@@ -195,14 +200,14 @@ def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys):
 def test_predict_top_k_and_format(capsys):
     image = str(SAMPLES / "ccpd_0004.jpg")
     assert main(["predict", image, "--json", "--top-k", "3"]) == 0
-    (r,) = json.loads(capsys.readouterr().out)
+    (r,) = json.loads(capsys.readouterr().out)["readings"]
     assert r["format"] == "cn" and r["format_matched"] is True
     assert 1 <= len(r["candidates"]) <= 3 and r["candidates"][0]["text"] == r["text"]
     probs = [c["probability"] for c in r["candidates"]]
     assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
 
     assert main(["predict", image, "--json", "--format", "none"]) == 0
-    (free,) = json.loads(capsys.readouterr().out)
+    (free,) = json.loads(capsys.readouterr().out)["readings"]
     assert "format" not in free and "candidates" not in free and free["text"] == r["text"]
 
     assert main(["predict", image, "--format", "[AB"]) == 2  # a broken pattern is a one-line error
