@@ -14,6 +14,7 @@ import argparse
 import glob
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -136,7 +137,9 @@ def cmd_train(args) -> int:
     from .training import Interrupted, config_yaml, train
 
     cfg = train_config(args)
-    print(config_yaml(cfg), file=sys.stderr)
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 speaks for the job
+    if main_rank:
+        print(config_yaml(cfg), file=sys.stderr)
     try:
         result = train(cfg, resume=args.resume, progress=not args.quiet)
     except Interrupted as e:
@@ -151,7 +154,8 @@ def cmd_train(args) -> int:
             f"lpr: interrupted; the last completed epoch is kept in {cfg.out} (continue with --resume)", file=sys.stderr
         )
         return 130
-    print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)
+    if main_rank:
+        print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)
     return 0 if result["history"] else 2
 
 
@@ -327,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", type=float, help=f"augmentation strength, 0 = off (default {d.augment})")
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--init", help="start from a trained model's weights (shipped name or run folder): fine-tune")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

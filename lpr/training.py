@@ -12,6 +12,8 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import math
 import random
@@ -26,8 +28,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 
+from . import distributed
 from .alphabet import Alphabet
 from .checkpoints import all_finite, atomic_save, read_checkpoint, save_models
 from .data import PlateDataset, build_augment, check_labels, collate, read_source, to_tensor
@@ -64,6 +68,7 @@ class TrainConfig:
     threads: int = 0  # torch threads; 0 = all cores
     workers: int = 0  # DataLoader worker processes; images are in memory, so 0 is usually best
     init: str = ""  # start from this model's weights (a shipped name or a run folder): fine-tuning
+    device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:N
 
 
 # ---------------------------------------------------------------------------- data
@@ -193,41 +198,63 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
 
 def ctc_loss(logits: torch.Tensor, targets, lengths) -> torch.Tensor:
     """CTC loss of (B, C, T) logits; ``zero_infinity`` drops impossible alignments."""
-    log_probs = logits.log_softmax(1).permute(2, 0, 1)  # (T, B, C)
-    t = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long)
-    return F.ctc_loss(log_probs, targets, t, lengths, blank=0, zero_infinity=True)
+    log_probs = logits.float().log_softmax(1).permute(2, 0, 1)  # (T, B, C)
+    d = logits.device
+    t = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long, device=d)
+    return F.ctc_loss(log_probs, targets.to(d), t, lengths.to(d), blank=0, zero_infinity=True)
 
 
 @torch.no_grad()
 def evaluate(stn, net, dataset: PlateDataset, alphabet: Alphabet, batch_size: int = 256) -> dict:
     """Sequence accuracy and CER of the two networks on an in-memory dataset."""
     stn.eval(), net.eval()
+    device = next(net.parameters()).device
     predicted = []
     for i in range(0, len(dataset), batch_size):
-        x = to_tensor(dataset.images[i : i + batch_size])
+        x = to_tensor(dataset.images[i : i + batch_size]).to(device)
         probs = net(stn(x.contiguous(memory_format=torch.channels_last))).softmax(1)
         predicted += [r.text for r in greedy_decode(probs, alphabet)]
     return score(predicted, [s.text for s in dataset.samples])
 
 
-def train_step(stn, net, opt, x, targets, lengths) -> float | None:
-    """One optimiser step (``stn`` None while it is frozen); None if loss or gradient is not finite.
+class Joint(nn.Module):
+    """STN then LPRNet as one module, so DistributedDataParallel syncs both networks' gradients."""
 
-    A skipped step leaves the weights untouched: one bad batch must not poison the run.
+    def __init__(self, stn: STN, net: LPRNet) -> None:
+        super().__init__()
+        self.stn, self.net = stn, net
+
+    def forward(self, x: torch.Tensor, stn_on: bool = True) -> torch.Tensor:
+        return self.net(self.stn(x) if stn_on else x)
+
+
+def forward_loss(model, x, targets, lengths, stn_on: bool = True, amp=None) -> torch.Tensor:
+    """CTC loss of one batch through STN (when on) and LPRNet."""
+    with amp or contextlib.nullcontext():
+        logits = model(x.contiguous(memory_format=torch.channels_last), stn_on)
+    return ctc_loss(logits, targets, lengths)
+
+
+def backward(opt, loss: torch.Tensor) -> bool:
+    """Gradients of a finite loss; returns whether they are all finite.
+
+    Never call it on a non-finite loss: a NaN sampling grid makes grid_sample's backward
+    read out of bounds (it crashes the process), so such batches are skipped before.
     """
-    x = x.contiguous(memory_format=torch.channels_last)
-    loss = ctc_loss(net(stn(x) if stn is not None else x), targets, lengths)
     opt.zero_grad(set_to_none=True)
-    if not torch.isfinite(loss):
-        return None
     loss.backward()
     params = [p for group in opt.param_groups for p in group["params"]]
-    if not all(torch.isfinite(p.grad).all() for p in params if p.grad is not None):
+    return all(torch.isfinite(p.grad).all() for p in params if p.grad is not None)
+
+
+def apply_step(opt, finite: bool) -> None:
+    """Clip and step, or drop the gradients of a batch that is to be skipped."""
+    params = [p for group in opt.param_groups for p in group["params"]]
+    if finite:
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+    else:  # a skipped step leaves the weights untouched: one bad batch must not poison the run
         opt.zero_grad(set_to_none=True)
-        return None
-    torch.nn.utils.clip_grad_norm_(params, 5.0)
-    opt.step()
-    return loss.item()
 
 
 def validate(stn, net, specs: list[str], val_sets: list, alphabet: Alphabet) -> dict:
@@ -239,6 +266,15 @@ def validate(stn, net, specs: list[str], val_sets: list, alphabet: Alphabet) -> 
     }
     n = sum(m["n"] for m in val.values())
     return {"val": val, "val_sequence_accuracy": sum(m["sequence_accuracy"] * m["n"] for m in val.values()) / n}
+
+
+def rank_share(n: int, batch_size: int, job) -> np.ndarray:
+    """Positions of this rank's part of every global batch (global batches it cannot fill dropped)."""
+    if not job.distributed:
+        return np.arange(n)
+    local = batch_size // job.world
+    starts = np.arange(n // batch_size) * batch_size + job.rank * local
+    return (starts[:, None] + np.arange(local)).ravel()
 
 
 def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
@@ -299,40 +335,51 @@ def remove_stale_temp_files(out: Path) -> None:
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     """Train STN + LPRNet jointly; write ``stn.pt``, ``lprnet.pt`` and the run state to ``cfg.out``.
 
+    Runs as one process or as every rank of a ``torchrun`` job (see :mod:`lpr.distributed`).
     Returns the history: one dict of metrics per epoch.
     """
-    from tqdm import tqdm
-
     if not cfg.data:
         raise ValueError("no training data: give at least one --data source")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    job, device = distributed.start(distributed.resolve_device(cfg.device))
+    try:
+        return _train(cfg, resume, progress and job.main, job, device)
+    finally:
+        distributed.stop(job)
+
+
+def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
+    from tqdm import tqdm
+
+    if cfg.batch_size % job.world:
+        raise ValueError(f"batch size {cfg.batch_size} does not split evenly over {job.world} processes")
+    if not job.main:  # one voice: rank 0 logs, prints and writes
+        logging.getLogger("lpr").setLevel(logging.WARNING)
+    local_batch = cfg.batch_size // job.world
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(out)
-    (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
+    if job.main:
+        out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(out)
+        (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
     alphabet = Alphabet.resolve(cfg.alphabet)
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 
     augment = build_augment(cfg.augment) if cfg.augment > 0 else None
     train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress)
-    val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val else []
+    val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val and job.main else []
     sizes = [len(d) for d in train_sets]
-    steps_per_epoch = math.ceil((cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))) / cfg.batch_size)
+    plates = cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))
+    steps_per_epoch = plates // cfg.batch_size if job.distributed else math.ceil(plates / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
 
     stn, net = build_models(cfg, alphabet)
     if cfg.init and not (resume and (out / STATE_FILE).exists()):
         init_from(cfg.init, stn, net, alphabet)
-    stn, net = stn.to(memory_format=torch.channels_last), net.to(memory_format=torch.channels_last)
+    joint = Joint(stn, net).to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
-        [
-            {"params": net.parameters()},
-            {"params": stn.parameters()},
-        ],
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
+        [{"params": net.parameters()}, {"params": stn.parameters()}], lr=cfg.lr, weight_decay=cfg.weight_decay
     )
     start_epoch, step, history, run_id = 0, 0, [], uuid.uuid4().hex
     resume_batches, resume_rng = 0, None
@@ -347,32 +394,50 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     elif resume:
         log.warning("nothing to resume in %s; starting a new run", out)
 
-    n_params = sum(p.numel() for p in net.parameters()) + sum(p.numel() for p in stn.parameters())
+    model = joint
+    if job.distributed:
+        # The STN sits out its warm-up epochs (and --no-stn runs): its parameters then get no gradient.
+        model = torch.nn.parallel.DistributedDataParallel(
+            joint,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=not cfg.stn or cfg.stn_warmup_epochs > 0,
+        )
+    amp = None
+    if device.type == "cuda":  # mixed precision where it pays; bf16 needs no loss scaling
+        amp = torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    metrics_log = MetricsLog(out / "metrics.jsonl") if job.main else None
+
+    n_params = sum(p.numel() for p in joint.parameters())
     log.info(
-        "training %d parameters on %d plates/epoch (%d steps), %d epochs, threads=%d",
+        "training %d parameters on %d plates/epoch (%d steps of %d), %d epochs, %s, %d process(es), threads=%d",
         n_params,
         steps_per_epoch * cfg.batch_size,
         steps_per_epoch,
+        cfg.batch_size,
         cfg.epochs,
+        device,
+        job.world,
         torch.get_num_threads(),
     )
     with StopRequest() as stop:
         for epoch in range(start_epoch, cfg.epochs):
-            torch.manual_seed(cfg.seed * 100003 + epoch)  # dropout, reproducible per epoch
+            epoch_seed = cfg.seed * 100003 + epoch
+            torch.manual_seed(epoch_seed + 7_777_777 * job.rank)  # dropout, reproducible per epoch
             pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
-            epoch_data = MixedDataset(train_sets, pairs, seed=cfg.seed * 100003 + epoch, batch_size=cfg.batch_size)
+            pairs = pairs[rank_share(len(pairs), cfg.batch_size, job)]
+            epoch_data = MixedDataset(train_sets, pairs, seed=epoch_seed + 7_777_777 * job.rank, batch_size=local_batch)
             done = 0
             if epoch == start_epoch and resume_batches:  # continue a mid-epoch interruption
                 done = resume_batches
-                epoch_data = torch.utils.data.Subset(epoch_data, range(done * cfg.batch_size, len(pairs)))
-                if resume_rng is not None:
+                epoch_data = torch.utils.data.Subset(epoch_data, range(done * local_batch, len(pairs)))
+                if resume_rng is not None and job.main:
                     torch.set_rng_state(resume_rng)
             # Its own generator: the loader must not draw from the global RNG that dropout uses.
             loader = DataLoader(
-                epoch_data, cfg.batch_size, collate_fn=collate, num_workers=cfg.workers, generator=torch.Generator()
+                epoch_data, local_batch, collate_fn=collate, num_workers=cfg.workers, generator=torch.Generator()
             )
             stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
-            stn.train(stn_on), net.train()
+            joint.train(), stn.train(stn_on)
             bar = tqdm(
                 loader,
                 desc=f"epoch {epoch + 1}/{cfg.epochs}",
@@ -386,39 +451,85 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
             with bar:
                 for x, targets, lengths in bar:
-                    if stop.requested:  # at a batch boundary, so the saved state is exact
-                        save_state(out, stn, net, opt, epoch, step, run_id, history, cfg, batches_done=done)
-                        raise Interrupted(epoch + 1, done, steps_per_epoch)
                     lr = lr_at(step, total_steps, cfg)
                     opt.param_groups[0]["lr"] = lr
                     opt.param_groups[1]["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # 0 also stops AdamW decay
-                    loss = train_step(stn if stn_on else None, net, opt, x, targets, lengths)
-                    if loss is None:
+                    loss = forward_loss(model, x.to(device), targets, lengths, stn_on, amp)
+                    # One collective per step: every rank skips the same bad batches and stops together.
+                    bad, stopping = distributed.any_of(job, [not torch.isfinite(loss), stop.requested], device)
+                    # DDP averages gradients, so once all losses are finite every rank sees the same ones.
+                    bad = bad or not backward(opt, loss)
+                    apply_step(opt, not bad)
+                    if bad:
                         skipped += 1
                         log.warning("step %d: non-finite loss or gradient, step skipped", step)
                     else:
-                        seen += len(lengths)
-                        loss_sum += loss * len(lengths)
-                        bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
+                        seen += len(lengths) * job.world
+                        loss_sum += loss.item() * len(lengths)
+                        pps = seen / (time.time() - t0)
+                        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{pps:.0f}")
+                        if metrics_log and step % 50 == 0:
+                            metrics_log.write(kind="step", epoch=epoch + 1, step=step, loss=loss.item(), lr=lr)
                     step, done = step + 1, done + 1
+                    if stopping:  # at a batch boundary, so the saved state is exact
+                        if job.main:
+                            save_state(out, stn, net, opt, epoch, step, run_id, history, cfg, batches_done=done)
+                        distributed.barrier(job)
+                        raise Interrupted(epoch + 1, done, steps_per_epoch)
             record = {
                 "epoch": epoch + 1,
-                "train_loss": loss_sum / max(seen, 1),
+                "train_loss": loss_sum * job.world / max(seen, 1),  # rank 0's mean loss
                 "skipped_steps": skipped,
                 "plates_per_second": seen / (time.time() - t0),
                 "seconds": time.time() - t0,
                 "stn": stn_on,
+                "processes": job.world,
             }
-            record.update(validate(stn, net, cfg.val, val_sets, alphabet))
-            history.append(record)
-            print(format_epoch(record), flush=True)
-            if not (all_finite(net.state_dict()) and all_finite(stn.state_dict())):
-                log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
-                continue
-            meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
-            save_models(out, stn, net, alphabet, run_id, meta)
-            save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
+            history.append(record)  # every rank keeps the history; only rank 0 validates and writes
+            if job.main:
+                record.update(validate(stn, net, cfg.val, val_sets, alphabet))
+                metrics_log.write(kind="epoch", **record)
+                print(format_epoch(record), flush=True)
+                if all_finite(net.state_dict()) and all_finite(stn.state_dict()):
+                    meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
+                    save_models(out, stn, net, alphabet, run_id, meta)
+                    save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
+                else:
+                    log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
+            distributed.barrier(job)
+    if job.main and history:
+        best = max(history, key=lambda h: h.get("val_sequence_accuracy", -h["train_loss"]))
+        log.info(
+            "done: %d epochs in %.0f min; best epoch %d%s",
+            len(history),
+            sum(h["seconds"] for h in history) / 60,
+            best["epoch"],
+            f" (validation {best['val_sequence_accuracy']:.2%})" if "val_sequence_accuracy" in best else "",
+        )
     return {"history": history, "out": str(out)}
+
+
+class MetricsLog:
+    """Metrics as JSON lines next to the checkpoints (and in TensorBoard when it is installed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tensorboard = SummaryWriter(str(path.parent / "tensorboard"))
+        except ImportError:  # tensorboard is optional
+            self.tensorboard = None
+
+    def write(self, **record) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
+        if self.tensorboard is not None:
+            step = record.get("step", record.get("epoch"))
+            for key in ("loss", "lr", "train_loss", "val_sequence_accuracy", "plates_per_second"):
+                if isinstance(record.get(key), (int, float)):
+                    self.tensorboard.add_scalar(f"{record['kind']}/{key}", record[key], step)
+            self.tensorboard.flush()
 
 
 def config_yaml(cfg: TrainConfig) -> str:
