@@ -136,6 +136,8 @@ class PlateStyle:
     glare_p: float = 0.0  # specular streaks across the plate
     harsh: float = 0.0  # extra probability of very low resolution and strong blur
     letterbox_p: float = 0.0  # crop pasted into a square canvas (detector letterboxing)
+    loose_p: float = 0.35  # share of loose detector crops with car body around the plate
+    loose_scale: float = 1.0  # how loose they get
 
 
 CN_BLUE = PlateStyle(
@@ -409,6 +411,8 @@ UZ = PlateStyle(
     text_y_mm=(14, 98),
     text_x_mm=(10, 470),
     flag_code="UZ",
+    loose_p=0.7,
+    loose_scale=2.0,  # the real crops carry bumper and boot lid around the plate
     border_inset_mm=2,
     border_mm=2.0,
     corner_mm=6,
@@ -1325,9 +1329,9 @@ def _render(
     x0, y0 = quad.min(0)
     x1, y1 = quad.max(0)
     bw, bh = x1 - x0, y1 - y0
-    loose = rng.random() < 0.35
-    mx = rng.uniform(0.0, 0.1, 2) if loose else rng.uniform(-0.03, 0.03, 2)
-    my = rng.uniform(0.0, 0.2, 2) if loose else rng.uniform(-0.06, 0.06, 2)
+    loose = rng.random() < st.loose_p
+    mx = rng.uniform(0.0, 0.1 * st.loose_scale, 2) if loose else rng.uniform(-0.03, 0.03, 2)
+    my = rng.uniform(0.0, 0.2 * st.loose_scale, 2) if loose else rng.uniform(-0.06, 0.06, 2)
     cx0, cx1 = x0 - mx[0] * bw, x1 + mx[1] * bw
     cy0, cy1 = y0 - my[0] * bh, y1 + my[1] * bh
     letterbox = bool(st.letterbox_p) and out_size is not None and rng.random() < st.letterbox_p
