@@ -361,7 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True, help="number of plates")
     p.add_argument("--out", required=True, help="output folder (images/ + labels.csv)")
     p.add_argument("--alphabet", default="cn", choices=["cn", "latin"], help="alphabet whose plates to render")
-    p.add_argument("--style", help="plate style (default: cn_blue for cn, latin for latin)")
+    p.add_argument(
+        "--style",
+        help="plate style (default: cn_blue for cn; for latin the 'latin' mix of all latin layouts, "
+        "or one of us, eu, uk, mercosur, br_old, tw, uz, generic)",
+    )
     p.add_argument("--size", type=parse_size, default=(94, 24), help="output WxH")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
