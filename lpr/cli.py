@@ -332,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")
+    p.add_argument(
+        "--stream", choices=["auto", "yes", "no"], help="read images from disk at every step (auto: sources > 300k)"
+    )
+    p.add_argument("--workers", type=int, help="data loader worker processes (default 0; use 2+ when streaming)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--init", help="start from a trained model's weights (shipped name or run folder): fine-tune")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

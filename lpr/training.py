@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader
 from . import distributed
 from .alphabet import Alphabet
 from .checkpoints import all_finite, atomic_save, read_checkpoint, save_models
-from .data import PlateDataset, build_augment, check_labels, collate, read_source, to_tensor
+from .data import PlateDataset, StreamingPlateDataset, build_augment, check_labels, collate, read_source, to_tensor
 from .decoding import greedy_decode
 from .metrics import score
 from .models import STN, LPRNet, LPRNetConfig, STNConfig
@@ -42,6 +42,7 @@ from .models import STN, LPRNet, LPRNetConfig, STNConfig
 log = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.pt"
+STREAM_ABOVE = 300_000  # plates; in memory a 94x24 crop takes ~7 KB, so 300k is ~2 GB
 
 
 @dataclass
@@ -66,7 +67,8 @@ class TrainConfig:
     augment: float = 1.0  # augmentation strength; 0 turns it off
     seed: int = 0
     threads: int = 0  # torch threads; 0 = all cores
-    workers: int = 0  # DataLoader worker processes; images are in memory, so 0 is usually best
+    workers: int = 0  # DataLoader worker processes; 0 suits in-memory data, streamed data wants several
+    stream: str = "auto"  # "auto" (sources over 300k plates stream), "yes" (all from disk) or "no" (all in memory)
     init: str = ""  # start from this model's weights (a shipped name or a run folder): fine-tuning
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:N
 
@@ -82,15 +84,25 @@ def split_weight(spec: str) -> tuple[str, int]:
     return spec, 1
 
 
-def load_sources(specs: list[str], alphabet: Alphabet, size, augment, progress) -> tuple[list, list[int]]:
-    """Datasets for each source and their weights; label problems are reported, not fatal."""
+def load_sources(
+    specs: list[str], alphabet: Alphabet, size, augment, progress, stream: bool | None = False
+) -> tuple[list, list[int]]:
+    """Datasets for each source and their weights; label problems are reported, not fatal.
+
+    ``stream``: decode images at every access instead of once into memory; None decides per
+    source by size (above ``STREAM_ABOVE`` plates a source streams).
+    """
     datasets, weights = [], []
     for spec in specs:
         path, weight = split_weight(spec)
         samples, problems = check_labels(read_source(path), alphabet)
         for p in problems:
             log.warning("%s", p)
-        ds = PlateDataset(samples, alphabet, size, augment, progress)
+        streaming = len(samples) > STREAM_ABOVE if stream is None else stream
+        if streaming:
+            ds = StreamingPlateDataset(samples, alphabet, size, augment)
+        else:
+            ds = PlateDataset(samples, alphabet, size, augment, progress)
         for p, why in ds.failed:
             log.warning("%s: %s, skipped", p, why)
         if problems or ds.failed:
@@ -99,7 +111,7 @@ def load_sources(specs: list[str], alphabet: Alphabet, size, augment, progress) 
             )
         if len(ds) == 0:
             raise ValueError(f"{path}: no usable samples")
-        log.info("%s: %d plates (weight %d)", path, len(ds), weight)
+        log.info("%s: %d plates (weight %d%s)", path, len(ds), weight, ", streamed from disk" if streaming else "")
         datasets.append(ds)
         weights.append(weight)
     return datasets, weights
@@ -367,7 +379,10 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 
     augment = build_augment(cfg.augment) if cfg.augment > 0 else None
-    train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress)
+    stream = {"auto": None, "yes": True, "true": True, "no": False, "false": False}.get(str(cfg.stream).lower())
+    if stream is None and str(cfg.stream).lower() != "auto":
+        raise ValueError(f"stream: {cfg.stream!r}; use auto, yes or no")
+    train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress, stream)
     val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val and job.main else []
     sizes = [len(d) for d in train_sets]
     plates = cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))

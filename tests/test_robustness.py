@@ -108,7 +108,8 @@ def test_predict_over_a_messy_folder(tiny_run, messy, capsys):
     assert "Traceback" not in err
 
 
-def test_training_skips_bad_samples_and_reports_labels(tmp_path, tiny_dataset, caplog):
+@pytest.mark.parametrize("stream", ["no", "yes"])
+def test_training_skips_bad_samples_and_reports_labels(tmp_path, tiny_dataset, caplog, stream):
     import shutil
 
     from lpr.training import TrainConfig, train
@@ -126,6 +127,7 @@ def test_training_skips_bad_samples_and_reports_labels(tmp_path, tiny_dataset, c
         seed=0,
         model={"stem": 16, "block1": 32, "block2": 64, "head": 64},
         threads=2,
+        stream=stream,  # in memory the bad image is found while loading; streamed, when it is read
     )
     with caplog.at_level("WARNING"):
         result = train(cfg, progress=False)
@@ -153,3 +155,15 @@ def test_reading_files_streams_one_batch_at_a_time(tiny_run, tmp_path):
     first = [next(readings) for _ in range(5)]
     assert all(r.error is None for r in first)
     assert pulled == 8  # two batches of 4 decoded for 5 readings, not the endless list
+
+
+def test_streamed_training_with_worker_processes(tmp_path, tiny_dataset):
+    from lpr.checkpoints import load_models
+    from lpr.training import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=[f"{tiny_dataset}@3"], out=str(tmp_path), epochs=1, batch_size=4, seed=0, threads=1,
+        model={"stem": 8, "block1": 16, "block2": 32, "head": 32}, stream="yes", workers=2,
+    )  # fmt: skip
+    assert train(cfg, progress=False)["history"][0]["epoch"] == 1
+    assert load_models(tmp_path)[3]["epoch"] == 1
