@@ -177,6 +177,20 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    try:
+        from .serve import Limits, serve
+    except ImportError as e:
+        raise ValueError(f"lpr serve needs the serve extras: pip install 'lpr[serve]' ({e})") from None
+    limits = Limits(args.max_upload_mb, args.max_pixels, args.max_files)
+    print(f"lpr: serving {args.model} on http://{args.host}:{args.port} (POST /v1/read)", file=sys.stderr)
+    serve(
+        args.model, args.host, args.port, args.backend, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+        limits=limits,
+    )  # fmt: skip
+    return 0
+
+
 def cmd_calibrate(args) -> int:
     from .calibration import calibrate_model
 
@@ -285,6 +299,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "serve",
+        help="read plates over HTTP (FastAPI), micro-batching concurrent requests",
+        formatter_class=fmt,
+        description="POST /v1/read with multipart 'file' fields; GET /healthz; GET /v1/models.",
+    )
+    p.add_argument("--model", default="cn", help="shipped model name or a run folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
+    p.add_argument("--max-batch", type=int, default=64, help="plates per network batch (1 = no micro-batching)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a plate may wait for batch-mates")
+    p.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted file")
+    p.add_argument("--max-pixels", type=int, default=40_000_000, help="largest accepted image (width x height)")
+    p.add_argument("--max-files", type=int, default=64, help="most files in one request")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
         "calibrate",
