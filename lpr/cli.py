@@ -311,7 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.add_argument("--max-batch", type=int, default=64, help="plates per network batch (1 = no micro-batching)")
-    p.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a plate may wait for batch-mates")
+    p.add_argument(
+        "--max-wait-ms",
+        type=float,
+        default=0.0,
+        help="extra time a plate may wait for batch-mates (0: only those queued)",
+    )
     p.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted file")
     p.add_argument("--max-pixels", type=int, default=40_000_000, help="largest accepted image (width x height)")
     p.add_argument("--max-files", type=int, default=64, help="most files in one request")

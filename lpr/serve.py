@@ -3,10 +3,11 @@
     lpr serve --model cn --port 8000
     curl -F file=@plate.jpg http://127.0.0.1:8000/v1/read
 
-Requests wait at most ``max_wait_ms`` for others to join them, up to ``max_batch`` plates,
-and then run through the network as one batch: under load, throughput approaches the batch
-throughput instead of the batch-1 one. The network runs in one worker thread, so the event
-loop keeps accepting requests meanwhile.
+While the network works on one batch, new plates queue; the next batch takes all of them (up
+to ``max_batch``), so batches grow with the load and a lone request never waits. Optionally a
+plate waits up to ``max_wait_ms`` for batch-mates. Under load, throughput approaches the batch
+throughput instead of the batch-1 one. The network runs in a worker thread, so the event loop
+keeps accepting requests meanwhile.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Limits:
 class MicroBatcher:
     """Collects plates from concurrent requests into batches for one recogniser."""
 
-    def __init__(self, recognizer: Recognizer, max_batch: int = 64, max_wait_ms: float = 5.0) -> None:
+    def __init__(self, recognizer: Recognizer, max_batch: int = 64, max_wait_ms: float = 0.0) -> None:
         self.recognizer, self.max_batch, self.max_wait = recognizer, max_batch, max_wait_ms / 1000
         self.queue: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
@@ -63,8 +64,12 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self.queue.get()]
+            # Everything that arrived while the last batch ran joins this one: batches grow with
+            # the load by themselves, and a lone request never waits.
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
             deadline = loop.time() + self.max_wait
-            while len(batch) < self.max_batch:
+            while len(batch) < self.max_batch and self.max_wait > 0:
                 timeout = deadline - loop.time()
                 if timeout <= 0:
                     break
@@ -111,7 +116,7 @@ def decode_upload(data: bytes, size: tuple[int, int], limits: Limits) -> np.ndar
     return resize(img, size)
 
 
-def create_app(recognizer: Recognizer, model_name: str, max_batch: int = 64, max_wait_ms: float = 5.0, limits=None):
+def create_app(recognizer: Recognizer, model_name: str, max_batch: int = 64, max_wait_ms: float = 0.0, limits=None):
     """The FastAPI application serving one recogniser."""
     limits = limits or Limits()
     batcher = MicroBatcher(recognizer, max_batch, max_wait_ms)
