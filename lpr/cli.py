@@ -82,6 +82,8 @@ def cmd_predict(args) -> int:
             results.append(r.to_dict())
         else:
             print(f"{r.path}\t{r.text}\t{r.confidence:.4f}", flush=True)
+    if args.show_stn:
+        save_stn_views(recognizer, paths, args.show_stn)
     if args.json:
         document = {
             "schema_version": SCHEMA_VERSION,
@@ -94,18 +96,43 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def save_stn_views(recognizer, paths: list[str], out: str, limit: int = 32) -> None:
+    """Input | rectified pairs of the first readable images, as one PNG."""
+    import cv2
+
+    from .data import ImageError, load_image, resize
+    from .report import stn_grid
+
+    images = []
+    for p in paths:
+        if len(images) == limit:
+            break
+        try:
+            images.append(resize(load_image(p), recognizer.input_size))
+        except ImageError:
+            continue
+    if images:
+        cv2.imwrite(out, stn_grid(recognizer.stn, images))
+        print(f"lpr: STN views of {len(images)} plates (input | rectified) in {out}", file=sys.stderr)
+
+
 def cmd_evaluate(args) -> int:
     from .evaluation import compare_decoders, evaluate_model, summary
     from .pipeline import Recognizer
 
     recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend, plate_format=args.format)
     result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
-    if args.compare_decoders:
-        result["decoders"] = compare_decoders(recognizer, args.data, args.batch_size)
     result["model"] = str(args.model)
     result["backend"] = args.backend
     result["format"] = recognizer.plate_format.name if recognizer.plate_format else None
     result["data"] = str(args.data)
+    if args.compare_decoders:
+        result["decoders"] = compare_decoders(recognizer, args.data, args.batch_size)
+    if args.report:
+        from .report import write_report
+
+        page = write_report(recognizer, args.data, result, args.report, f"lpr {args.model} on {args.data}")
+        print(f"report: {page}", file=sys.stderr)
     print(summary(result, str(args.model), str(args.data)))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -267,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
+    p.add_argument("--show-stn", metavar="OUT.png", help="save input | STN-rectified pairs (first 32 plates)")
     p.add_argument(
         "--format",
         default="default",
@@ -290,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compare-decoders", action="store_true", help="also report greedy vs beam vs format-constrained accuracy"
     )
+    p.add_argument("--report", metavar="DIR", help="also write a self-contained HTML report to DIR/index.html")
     p.add_argument(
         "--format",
         default="default",

@@ -44,6 +44,7 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
     result = score(predicted, expected)
     confidence = np.array([r.confidence for r in readings])
     correct = np.array([p == e for p, e in zip(predicted, expected)])
+    result["confidences"] = [round(float(c), 6) for c in confidence]
     result["ece"] = calibration.expected_calibration_error(confidence, correct) if len(correct) else 0.0
     cal = recognizer.calibration
     if cal and "threshold" in cal:
@@ -60,7 +61,13 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
             "failed": [{"path": r.path, "reason": r.error} for r in readings if r.error],
             "label_problems": problems,
             "errors": [
-                {"path": r.path, "expected": e, "predicted": r.text, "confidence": round(r.confidence, 4)}
+                {
+                    "path": r.path,
+                    "expected": e,
+                    "predicted": r.text,
+                    "confidence": round(r.confidence, 4),
+                    "char_confidences": [round(c, 4) for c in r.char_confidences],
+                }
                 for r, e in zip(readings, expected)
                 if r.text != e
             ],

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -38,6 +39,7 @@ from .data import PlateDataset, StreamingPlateDataset, build_augment, check_labe
 from .decoding import greedy_decode
 from .metrics import score
 from .models import STN, LPRNet, LPRNetConfig, STNConfig
+from .report import stn_grid
 
 log = logging.getLogger(__name__)
 
@@ -505,6 +507,11 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                 record.update(validate(stn, net, cfg.val, val_sets, alphabet))
                 metrics_log.write(kind="epoch", **record)
                 print(format_epoch(record), flush=True)
+                if val_sets:  # let users watch the STN learn: a few validation plates, rectified
+                    (out / "stn").mkdir(exist_ok=True)
+                    cv2.imwrite(
+                        str(out / "stn" / f"epoch_{epoch + 1:03d}.png"), stn_grid(stn, list(val_sets[0].images[:16]))
+                    )
                 if all_finite(net.state_dict()) and all_finite(stn.state_dict()):
                     meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
                     save_models(out, stn, net, alphabet, run_id, meta)

@@ -212,3 +212,27 @@ def test_predict_top_k_and_format(capsys):
 
     assert main(["predict", image, "--format", "[AB"]) == 2  # a broken pattern is a one-line error
     assert "'[' without ']'" in capsys.readouterr().err
+
+
+def test_evaluate_report_is_self_contained(tiny_run, tmp_path):
+    import re
+
+    out = tmp_path / "report"
+    assert (
+        main(["evaluate", "--model", str(tiny_run), "--data", str(SAMPLES / "labels.csv"), "--report", str(out)]) == 0
+    )
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # no network assets
+    assert page.count('alt="reject curve"') == 1 and page.count('alt="confusions"') <= 1
+    wrong = int(re.search(r"Every wrong reading \((\d+)\)", page).group(1))
+    assert page.count('alt="rectified"') == wrong and wrong > 0  # the tiny model is mostly wrong
+
+
+def test_stn_views_from_predict_and_training(tiny_run, tmp_path, capsys):
+    import cv2
+
+    out = tmp_path / "stn.png"
+    assert main(["predict", "--model", str(tiny_run), str(SAMPLES), "--show-stn", str(out)]) == 0
+    grid = cv2.imread(str(out))
+    assert grid is not None and grid.shape[0] > 24 * 2 * 4  # 8 plates, 2 pairs per row, scaled 2x
+    assert sorted(p.name for p in (tiny_run / "stn").iterdir()) == ["epoch_001.png", "epoch_002.png"]
