@@ -398,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")
     p.add_argument(
+        "--plate-format", metavar="NAME|PATTERN", help="default reading format stored with the model, e.g. '@@@-####'"
+    )
+    p.add_argument(
         "--stream", choices=["auto", "yes", "no"], help="read images from disk at every step (auto: sources > 300k)"
     )
     p.add_argument("--workers", type=int, help="data loader worker processes (default 0; use 2+ when streaming)")

@@ -78,10 +78,12 @@ class Recognizer:
         self.calibration = self.meta.get("calibration") if calibrated else None
 
     def set_format(self, spec: str | None) -> None:
-        """Constrain readings to a plate format: ``"default"`` (the alphabet's, e.g. ``cn``), a
-        named format, a pattern such as ``"@@@-####"``, or None / ``"none"`` for free text."""
+        """Constrain readings to a plate format: ``"default"`` (the one the model was trained
+        with, else its alphabet's, e.g. ``cn``), a named format, a pattern such as
+        ``"@@@-####"``, or None / ``"none"`` for free text."""
         if spec == "default":
-            spec = default_format(self.alphabet)
+            trained = (self.meta.get("train_config") or {}).get("plate_format")
+            spec = trained or default_format(self.alphabet)
         self.plate_format = None if spec in (None, "none") else PlateFormat.resolve(spec, self.alphabet)
 
     @classmethod

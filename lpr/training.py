@@ -37,6 +37,7 @@ from .alphabet import Alphabet
 from .checkpoints import all_finite, atomic_save, read_checkpoint, save_models
 from .data import PlateDataset, StreamingPlateDataset, build_augment, check_labels, collate, read_source, to_tensor
 from .decoding import greedy_decode
+from .formats import PlateFormat
 from .metrics import score
 from .models import STN, LPRNet, LPRNetConfig, STNConfig
 from .report import stn_grid
@@ -73,6 +74,7 @@ class TrainConfig:
     stream: str = "auto"  # "auto" (sources over 300k plates stream), "yes" (all from disk) or "no" (all in memory)
     init: str = ""  # start from this model's weights (a shipped name or a run folder): fine-tuning
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:N
+    plate_format: str = ""  # readings' default format, stored with the model ("" = the alphabet's; "none")
 
 
 # ---------------------------------------------------------------------------- data
@@ -377,6 +379,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
         remove_stale_temp_files(out)
         (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
     alphabet = Alphabet.resolve(cfg.alphabet)
+    if cfg.plate_format and cfg.plate_format != "none":
+        PlateFormat.resolve(cfg.plate_format, alphabet)  # refuse a bad pattern now, not after training
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 

@@ -110,3 +110,18 @@ def test_aligned_confidences_match_greedy_on_the_greedy_text():
     (g,) = greedy_decode(p[None], SMALL)
     if g.text:
         assert char_confidences(p, SMALL, g.text) == pytest.approx(g.char_confidences)
+
+
+def test_a_model_remembers_the_format_it_was_trained_with(tmp_path, tiny_dataset):
+    from lpr.pipeline import Recognizer
+    from lpr.training import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=[str(tiny_dataset)], out=str(tmp_path), epochs=1, batch_size=8, threads=2, plate_format="cn7",
+        model={"stem": 8, "block1": 16, "block2": 32, "head": 32},
+    )  # fmt: skip
+    train(cfg, progress=False)
+    assert Recognizer.load(tmp_path).plate_format.name == "cn7"
+    assert Recognizer.load(tmp_path, plate_format="none").plate_format is None
+    with pytest.raises(FormatError):
+        train(TrainConfig(data=[str(tiny_dataset)], out=str(tmp_path / "bad"), plate_format="[AB"), progress=False)
