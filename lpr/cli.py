@@ -245,7 +245,7 @@ def cmd_synth(args) -> int:
 
 def cmd_export(args) -> int:
     from .data import read_source
-    from .export import INT8_FILE, export_onnx, quantize_int8
+    from .export import FP32_FILE, INT8_FILE, export_onnx, quantize_int8
     from .pipeline import Recognizer
 
     recognizer = Recognizer.load(args.model)
@@ -255,9 +255,7 @@ def cmd_export(args) -> int:
         images = [s.path for s in read_source(args.calibration)][: args.calibration_size]
         out = quantize_int8(recognizer, images, args.out or recognizer.model_dir / INT8_FILE)
     else:
-        if not args.out:
-            raise ValueError("give --out FILE.onnx")
-        out = export_onnx(recognizer, args.out, args.opset)
+        out = export_onnx(recognizer, args.out or recognizer.model_dir / FP32_FILE, args.opset)
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -413,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
     p.add_argument(
         "--out",
-        help="output .onnx file (with --int8: default MODEL_DIR/model.int8.onnx, which --backend onnx-int8 uses)",
+        help="output .onnx file (default MODEL_DIR/model.onnx, or MODEL_DIR/model.int8.onnx with --int8: "
+        "the files --backend onnx / onnx-int8 load)",
     )
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")

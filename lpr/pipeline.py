@@ -114,30 +114,31 @@ class Recognizer:
         return readings
 
     def _onnx_session(self, threads: int):
-        """onnxruntime session: fp32 exported on the fly, or the int8 model saved beside the weights."""
+        """onnxruntime session on the graph saved beside the weights (``model.onnx``, or
+        ``model.int8.onnx`` for onnx-int8) when it was made from these weights; fp32 is
+        otherwise exported on the fly (a second or two)."""
         import onnxruntime as ort
 
-        from .export import INT8_FILE, onnx_model
+        from .export import FP32_FILE, INT8_FILE, matches, onnx_model
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
-        if self.backend == "onnx":
-            model = onnx_model(self).SerializeToString()
-        else:
-            path = Path(self.model_dir or ".") / INT8_FILE
-            if not path.is_file():
-                raise CheckpointError(
-                    f"{path}: no int8 model; make one with `lpr export --int8 --model "
-                    f"{self.model_dir} --calibration TRAIN.csv`"
-                )
-            model = path.read_bytes()
-        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        run_id = session.get_modelmeta().custom_metadata_map.get("lpr.run_id")
-        if run_id != str(self.meta.get("run_id", "")):
+        # Idle worker threads must not spin: they would steal the core that decodes the next images.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        name = FP32_FILE if self.backend == "onnx" else INT8_FILE
+        path = Path(self.model_dir or ".") / name
+        if path.is_file():
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            if matches(session.get_modelmeta().custom_metadata_map, self.meta):
+                return session
+            if self.backend != "onnx":
+                raise CheckpointError(f"{path} was exported from other weights; export it again")
+        elif self.backend != "onnx":
             raise CheckpointError(
-                f"{self.model_dir}/{INT8_FILE} was exported from another training run; export it again"
+                f"{path}: no int8 model; make one with `lpr export --int8 --model {self.model_dir} "
+                "--calibration TRAIN.csv`"
             )
-        return session
+        return ort.InferenceSession(onnx_model(self).SerializeToString(), options, providers=["CPUExecutionProvider"])
 
     def preprocess(self, image) -> np.ndarray:
         """A path, array or PIL image -> BGR uint8 at the network's input size."""
