@@ -177,7 +177,9 @@ def create_app(recognizer: Recognizer, model_name: str, max_batch: int = 64, max
                 out.append({"file": f.filename, "text": "", "confidence": 0.0, "error": problems[i]})
             else:
                 out.append({"file": f.filename, **next(readings).to_dict()})
-        status = 200 if images else 422  # nothing readable: the client sent no image
+        # Nothing readable: 413 when every file broke a size limit, else 422 (not an image).
+        too_big = all("larger than" in why for why in problems.values())
+        status = 200 if images else (413 if too_big else 422)
         body = {"schema_version": SCHEMA_VERSION, "model": model_name, "readings": out}
         return JSONResponse(body, status_code=status)
 

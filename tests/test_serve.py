@@ -83,6 +83,8 @@ def test_bad_inputs_get_json_errors_and_the_server_keeps_serving(server):
     assert errors["ok.jpg"] == ""
     only_bad = read(server, ("page.jpg", b"nope", "image/jpeg"))
     assert only_bad.status_code == 422 and "error" in only_bad.json()["readings"][0]
+    too_big = read(server, ("huge.png", huge, "image/png"))
+    assert too_big.status_code == 413 and "larger than" in too_big.json()["readings"][0]["error"]
     missing = httpx.post(f"{server}/v1/read", data={"x": "1"}, timeout=10)
     assert missing.status_code == 422 and "file" in missing.json()["error"]
     assert read(server, ("ok.jpg", PLATE, "image/jpeg")).status_code == 200  # still serving
