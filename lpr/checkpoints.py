@@ -22,7 +22,7 @@ LPRNET_FILE = "lprnet.pt"
 
 
 class CheckpointError(Exception):
-    """A checkpoint is missing, damaged, from another run, or from a newer lpr."""
+    """A checkpoint is missing, damaged, from another run or a newer lpr, or cannot be written."""
 
 
 def atomic_save(obj, path: str | Path) -> None:
@@ -40,8 +40,11 @@ def atomic_save(obj, path: str | Path) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):  # disk full, read-only, quota: one clear line, old file intact
+            kept = "the previous file is kept" if path.exists() else "nothing was written"
+            raise CheckpointError(f"{path}: cannot save ({e.strerror or e}); {kept}") from None
         raise
 
 
@@ -105,6 +108,11 @@ def load_models(model_dir: str | Path) -> tuple[STN, LPRNet, Alphabet, dict]:
     n = read_checkpoint(d / LPRNET_FILE, "lpr.lprnet")
     if s.get("run_id") != n.get("run_id"):
         raise CheckpointError(f"{d}: stn.pt and lprnet.pt come from different training runs")
+    if s.get("epoch") != n.get("epoch"):  # a save killed between the two files
+        raise CheckpointError(
+            f"{d}: stn.pt (epoch {s.get('epoch')}) and lprnet.pt (epoch {n.get('epoch')}) are from different "
+            "epochs of one run, probably an interrupted save; `lpr train --resume` rewrites both"
+        )
     alphabet = Alphabet.from_dict(n["alphabet"])
     stn_cfg = config_from_dict(STNConfig, s["config"])
     net_cfg = config_from_dict(LPRNetConfig, n["config"])

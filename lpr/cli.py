@@ -14,6 +14,7 @@ import argparse
 import glob
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -60,14 +61,17 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def cmd_predict(args) -> int:
+    from .decoding import SCHEMA_VERSION, Reading
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend)
+    recognizer = Recognizer.load(
+        args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k
+    )
     paths, missing = expand_inputs(args.inputs)
     for spec, why in missing:
         print(f"lpr: {spec}: {why}", file=sys.stderr)
     failed = len(missing)
-    results = []
+    results = [Reading("", 0.0, path=spec, error=why).to_dict() for spec, why in missing]
     for r in recognizer.read_files(paths, args.batch_size):
         if r.error:
             failed += 1
@@ -78,21 +82,57 @@ def cmd_predict(args) -> int:
             results.append(r.to_dict())
         else:
             print(f"{r.path}\t{r.text}\t{r.confidence:.4f}", flush=True)
+    if args.show_stn:
+        save_stn_views(recognizer, paths, args.show_stn)
     if args.json:
-        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "model": str(args.model),
+            "format": recognizer.plate_format.name if recognizer.plate_format else None,
+            "readings": results,
+        }
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=1)
         print()
     return 1 if failed else 0
 
 
+def save_stn_views(recognizer, paths: list[str], out: str, limit: int = 32) -> None:
+    """Input | rectified pairs of the first readable images, as one PNG."""
+    import cv2
+
+    from .data import ImageError, load_image, resize
+    from .report import stn_grid
+
+    images = []
+    for p in paths:
+        if len(images) == limit:
+            break
+        try:
+            images.append(resize(load_image(p), recognizer.input_size))
+        except ImageError:
+            continue
+    if images:
+        cv2.imwrite(out, stn_grid(recognizer.stn, images))
+        print(f"lpr: STN views of {len(images)} plates (input | rectified) in {out}", file=sys.stderr)
+
+
 def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_model, summary
+    from .evaluation import compare_decoders, evaluate_model, summary
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend)
+    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend, plate_format=args.format)
     result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
     result["model"] = str(args.model)
     result["backend"] = args.backend
+    result["format"] = recognizer.plate_format.name if recognizer.plate_format else None
     result["data"] = str(args.data)
+    if args.compare_decoders:
+        result["decoders"] = compare_decoders(recognizer, args.data, args.batch_size)
+    if args.report:
+        from .report import write_report
+
+        page = write_report(recognizer, args.data, result, args.report, f"lpr {args.model} on {args.data}")
+        print(f"report: {page}", file=sys.stderr)
     print(summary(result, str(args.model), str(args.data)))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -121,20 +161,75 @@ def train_config(args):
 
 
 def cmd_train(args) -> int:
-    from .training import config_yaml, train
+    from .training import Interrupted, config_yaml, train
 
     cfg = train_config(args)
-    print(config_yaml(cfg), file=sys.stderr)
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 speaks for the job
+    if main_rank:
+        print(config_yaml(cfg), file=sys.stderr)
     try:
         result = train(cfg, resume=args.resume, progress=not args.quiet)
-    except KeyboardInterrupt:
+    except Interrupted as e:
         print(
-            f"lpr: interrupted; the last completed epoch is saved in {cfg.out} (continue with --resume)",
+            f"lpr: interrupted in epoch {e.epoch} after {e.batches_done}/{e.batches} batches; "
+            f"state saved in {cfg.out} (continue with --resume)",
             file=sys.stderr,
         )
         return 130
-    print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(
+            f"lpr: interrupted; the last completed epoch is kept in {cfg.out} (continue with --resume)", file=sys.stderr
+        )
+        return 130
+    if main_rank:
+        print(f"saved {cfg.out}/stn.pt and {cfg.out}/lprnet.pt", file=sys.stderr)
     return 0 if result["history"] else 2
+
+
+def cmd_models(args) -> int:
+    from .catalog import format_models, list_models
+    from .pipeline import WEIGHTS_DIR
+
+    user_dirs = args.dirs if args.dirs is not None else [d for d in ["runs"] if Path(d).is_dir()]
+    for d in user_dirs:
+        if not Path(d).is_dir():
+            raise FileNotFoundError(f"{d}: no such folder")
+    models = list_models(WEIGHTS_DIR, user_dirs)
+    if args.json:
+        print(json.dumps(models, ensure_ascii=False, indent=1))
+    elif models:
+        print(format_models(models))
+    else:
+        print(f"no models in {WEIGHTS_DIR} or {', '.join(map(str, user_dirs)) or 'runs/'}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    try:
+        from .serve import Limits, serve
+    except ImportError as e:
+        raise ValueError(f"lpr serve needs the serve extras: pip install 'lpr[serve]' ({e})") from None
+    limits = Limits(args.max_upload_mb, args.max_pixels, args.max_files)
+    print(f"lpr: serving {args.model} on http://{args.host}:{args.port} (POST /v1/read)", file=sys.stderr)
+    serve(
+        args.model, args.host, args.port, args.backend, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+        limits=limits,
+    )  # fmt: skip
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibration import calibrate_model
+
+    report = calibrate_model(args.model, args.data, args.precision)
+    print(
+        f"calibrated {args.model} on {report['plates']} plates (accuracy {report['accuracy']:.2%}, "
+        f"format {report['format']}):\n"
+        f"  expected calibration error {report['ece_before']:.4f} -> {report['ece_after']:.4f} (cross-validated)\n"
+        f"  reject threshold {report['threshold']:.4f}: accepts {report['coverage']:.1%} of plates "
+        f"at >= {report['precision']:.1%} precision"
+    )
+    return 0
 
 
 def cmd_synth(args) -> int:
@@ -150,7 +245,7 @@ def cmd_synth(args) -> int:
 
 def cmd_export(args) -> int:
     from .data import read_source
-    from .export import INT8_FILE, export_onnx, quantize_int8
+    from .export import FP32_FILE, INT8_FILE, export_onnx, quantize_int8
     from .pipeline import Recognizer
 
     recognizer = Recognizer.load(args.model)
@@ -160,9 +255,7 @@ def cmd_export(args) -> int:
         images = [s.path for s in read_source(args.calibration)][: args.calibration_size]
         out = quantize_int8(recognizer, images, args.out or recognizer.model_dir / INT8_FILE)
     else:
-        if not args.out:
-            raise ValueError("give --out FILE.onnx")
-        out = export_onnx(recognizer, args.out, args.opset)
+        out = export_onnx(recognizer, args.out or recognizer.model_dir / FP32_FILE, args.opset)
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -198,6 +291,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="IMG|DIR|GLOB", help="images, folders or glob patterns")
     p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
+    p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
+    p.add_argument("--show-stn", metavar="OUT.png", help="save input | STN-rectified pairs (first 32 plates)")
+    p.add_argument(
+        "--format",
+        default="default",
+        metavar="NAME|PATTERN",
+        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
+        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, % province, ? any), or none",
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
@@ -211,8 +313,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
+    p.add_argument(
+        "--compare-decoders", action="store_true", help="also report greedy vs beam vs format-constrained accuracy"
+    )
+    p.add_argument("--report", metavar="DIR", help="also write a self-contained HTML report to DIR/index.html")
+    p.add_argument(
+        "--format",
+        default="default",
+        metavar="NAME|PATTERN",
+        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
+        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, % province, ? any), or none",
+    )
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "serve",
+        help="read plates over HTTP (FastAPI), micro-batching concurrent requests",
+        formatter_class=fmt,
+        description="POST /v1/read with multipart 'file' fields; GET /healthz; GET /v1/models.",
+    )
+    p.add_argument("--model", default="cn", help="shipped model name or a run folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--backend", default="onnx", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
+    p.add_argument("--max-batch", type=int, default=64, help="plates per network batch (1 = no micro-batching)")
+    p.add_argument(
+        "--max-wait-ms",
+        type=float,
+        default=0.0,
+        help="extra time a plate may wait for batch-mates (0: only those queued)",
+    )
+    p.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted file")
+    p.add_argument("--max-pixels", type=int, default=40_000_000, help="largest accepted image (width x height)")
+    p.add_argument("--max-files", type=int, default=64, help="most files in one request")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="fit confidence calibration and a reject threshold on real plates",
+        formatter_class=fmt,
+        description="Fit the plate-confidence calibration of a model on labelled real plates (never its "
+        "training data) and store it, with the reject threshold, in the model's lprnet.pt.",
+    )
+    p.add_argument("--model", required=True, help="run folder (or shipped name) to calibrate")
+    p.add_argument("--data", action="append", required=True, help="labelled real plates (repeatable)")
+    p.add_argument("--precision", type=float, default=0.995, help="precision the reject threshold must reach")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser(
+        "models",
+        help="list shipped and your own models",
+        formatter_class=fmt,
+        description="List the shipped models (weights/) and the model folders under DIRs, with their "
+        "alphabet, input size, size on disk and the validation accuracy recorded in the checkpoint.",
+    )
+    p.add_argument("dirs", nargs="*", default=None, metavar="DIR", help="folders to search (default: ./runs if any)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_models)
 
     from .training import TrainConfig
 
@@ -236,6 +394,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", type=float, help=f"augmentation strength, 0 = off (default {d.augment})")
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")
+    p.add_argument(
+        "--plate-format", metavar="NAME|PATTERN", help="default reading format stored with the model, e.g. '@@@-####'"
+    )
+    p.add_argument(
+        "--stream", choices=["auto", "yes", "no"], help="read images from disk at every step (auto: sources > 300k)"
+    )
+    p.add_argument("--workers", type=int, help="data loader worker processes (default 0; use 2+ when streaming)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--init", help="start from a trained model's weights (shipped name or run folder): fine-tune")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -245,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
     p.add_argument(
         "--out",
-        help="output .onnx file (with --int8: default MODEL_DIR/model.int8.onnx, which --backend onnx-int8 uses)",
+        help="output .onnx file (default MODEL_DIR/model.onnx, or MODEL_DIR/model.int8.onnx with --int8: "
+        "the files --backend onnx / onnx-int8 load)",
     )
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")
@@ -265,7 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True, help="number of plates")
     p.add_argument("--out", required=True, help="output folder (images/ + labels.csv)")
     p.add_argument("--alphabet", default="cn", choices=["cn", "latin"], help="alphabet whose plates to render")
-    p.add_argument("--style", help="plate style (default: cn_blue for cn, latin for latin)")
+    p.add_argument(
+        "--style",
+        help="plate style (default: cn_blue for cn; for latin the 'latin' mix of all latin layouts, "
+        "or one of us, eu, uk, mercosur, br_old, tw, uz, generic)",
+    )
     p.add_argument("--size", type=parse_size, default=(94, 24), help="output WxH")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)

@@ -305,6 +305,38 @@ class PlateDataset(Dataset):
         return img, self.targets[i]
 
 
+class StreamingPlateDataset(Dataset):
+    """Labelled plates decoded from disk at every access: for sets too big to hold in memory.
+
+    Use it with DataLoader worker processes so decoding runs beside training. An image that
+    cannot be read is logged and replaced by the next readable one, so batches keep their size
+    (and every process of a distributed run takes the same number of steps).
+    """
+
+    def __init__(self, samples, alphabet: Alphabet, size: tuple[int, int], augment=None):
+        self.alphabet, self.size, self.augment = alphabet, tuple(size), augment
+        self.samples = list(samples)
+        self.targets = [alphabet.encode(s.text) for s in self.samples]
+        self.failed: list[tuple[str, str]] = []  # found only when read; see the log
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int]]:
+        for k in range(len(self.samples)):
+            j = (i + k) % len(self.samples)
+            s = self.samples[j]
+            try:
+                img = resize(load_image(s.path, s.box), self.size)
+            except ImageError as e:
+                log.warning("%s: %s, skipped", s.path, e)
+                continue
+            if self.augment is not None:
+                img = self.augment(image=img)["image"]
+            return img, self.targets[j]
+        raise ImageError("no readable image in this data source")
+
+
 def collate(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Images (B, 3, H, W), concatenated targets, and target lengths, as CTCLoss wants them."""
     images = to_tensor(np.stack([b[0] for b in batch]))

@@ -1,4 +1,5 @@
-"""Greedy CTC decoding with per-character and plate confidences."""
+"""CTC decoding: greedy (the fast default), prefix beam search for N-best readings, and
+decoding constrained to a plate format."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import numpy as np
 import torch
 
 from .alphabet import Alphabet
+from .formats import PlateFormat
+
+SCHEMA_VERSION = 1  # of the JSON readings (`lpr predict --json`, the HTTP service)
 
 
 @dataclass
@@ -23,6 +27,10 @@ class Reading:
     char_confidences: list[float] = field(default_factory=list)
     path: str | None = None
     error: str | None = None  # why the image could not be read, if it could not
+    candidates: list[tuple[str, float]] | None = None  # N-best (text, probability), if asked for
+    plate_format: str | None = None  # the format the reading was constrained to, if any
+    format_matched: bool | None = None  # False: no reading the image supports fits the format
+    time_ms: float | None = None  # decode + resize + its share of the batch's network time
 
     def to_dict(self) -> dict:
         d = {
@@ -32,6 +40,13 @@ class Reading:
         }
         if self.path is not None:
             d = {"path": self.path, **d}
+        if self.candidates is not None:
+            d["candidates"] = [{"text": t, "probability": round(p, 6)} for t, p in self.candidates]
+        if self.plate_format is not None:
+            d["format"] = self.plate_format
+            d["format_matched"] = self.format_matched
+        if self.time_ms is not None:
+            d["time_ms"] = round(self.time_ms, 3)
         if self.error is not None:
             d["error"] = self.error
         return d
@@ -61,3 +76,126 @@ def greedy_decode(probs: torch.Tensor | np.ndarray, alphabet: Alphabet) -> list[
         confidence = float(np.prod(confs)) if confs else 0.0
         readings.append(Reading(text, confidence, [float(x) for x in confs]))
     return readings
+
+
+def decode(
+    probs: torch.Tensor | np.ndarray, alphabet: Alphabet, top_k: int = 0, plate_format: PlateFormat | None = None
+) -> list[Reading]:
+    """Greedy readings, refined only where asked: N-best candidates, a plate format.
+
+    Constrained decoding costs nothing for plates whose greedy reading already fits the
+    format; only the others (a few percent) go through beam search. A plate with no
+    supported reading that fits keeps its greedy text, with ``format_matched`` False.
+    """
+    probs = probs.detach().cpu().numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs)
+    readings = greedy_decode(probs, alphabet)
+    if not top_k and plate_format is None:
+        return readings
+    for r, p in zip(readings, probs):
+        matched = plate_format is None or plate_format.matches(r.text)
+        candidates = None
+        if top_k or not matched:
+            candidates = beam_search(p, alphabet, top_k=max(top_k, 1), plate_format=plate_format)
+        if not matched and candidates:
+            text = candidates[0][0]
+            r.char_confidences = char_confidences(p, alphabet, text)
+            r.text, r.confidence, matched = text, float(np.prod(r.char_confidences)), True
+        if top_k:
+            r.candidates = [(t, float(q)) for t, q in candidates]
+        if plate_format is not None:
+            r.plate_format, r.format_matched = plate_format.name, matched
+    return readings
+
+
+# ---------------------------------------------------------------------------- beam search
+
+
+def _add(beams: dict, prefix: tuple, blank_p: float, char_p: float, state) -> None:
+    entry = beams.setdefault(prefix, [0.0, 0.0, state])
+    entry[0] += blank_p
+    entry[1] += char_p
+
+
+def beam_search(
+    probs: np.ndarray,
+    alphabet: Alphabet,
+    top_k: int = 5,
+    beam_width: int = 16,
+    plate_format: PlateFormat | None = None,
+    min_prob: float = 0.02,
+) -> list[tuple[str, float]]:
+    """CTC prefix beam search over one plate's (C, T) probabilities.
+
+    Returns up to ``top_k`` (text, probability) pairs, best first; the probability sums every
+    alignment of the text (blanks and repeats), so it is the model's probability of that
+    reading. With ``plate_format`` only prefixes the format allows are extended and only whole
+    matches are returned. Characters below ``min_prob`` at a step are never proposed: beam
+    search re-ranks what the image supports, it does not invent characters.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    # prefix (class indices) -> [p ending in blank, p ending in its last char, format state]
+    beams: dict[tuple[int, ...], list] = {(): [1.0, 0.0, None]}
+    for t in range(probs.shape[1]):
+        p = probs[:, t]
+        proposals = [int(c) for c in np.flatnonzero(p >= min_prob) if c != 0]
+        grown: dict[tuple[int, ...], list] = {}
+        for prefix, (pb, pc, state) in beams.items():
+            _add(grown, prefix, (pb + pc) * p[0], 0.0, state)  # a blank
+            if prefix:
+                _add(grown, prefix, 0.0, pc * p[prefix[-1]], state)  # the last char again: merged by CTC
+            for c in proposals:
+                new_state = state
+                if plate_format is not None:
+                    new_state = plate_format.alive(state, len(prefix), alphabet.symbols[c - 1])
+                    if not new_state:
+                        continue
+                if prefix and c == prefix[-1]:
+                    _add(grown, prefix + (c,), 0.0, pb * p[c], new_state)  # a repeat needs a blank between
+                else:
+                    _add(grown, prefix + (c,), 0.0, (pb + pc) * p[c], new_state)
+        beams = dict(sorted(grown.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam_width])
+    results = [
+        (alphabet.decode(prefix), pb + pc)
+        for prefix, (pb, pc, state) in beams.items()
+        if plate_format is None or plate_format.complete(state, len(prefix))
+    ]
+    results.sort(key=lambda r: -r[1])
+    return results[:top_k]
+
+
+def char_confidences(probs: np.ndarray, alphabet: Alphabet, text: str) -> list[float]:
+    """Per-character confidences of ``text`` on one plate's (C, T) probabilities.
+
+    The best CTC alignment of the text (Viterbi) assigns frames to characters; a character's
+    confidence is its highest probability over its frames, as in greedy decoding.
+    """
+    labels = alphabet.encode(text)
+    if not labels:
+        return []
+    probs = np.asarray(probs, dtype=np.float64)
+    T = probs.shape[1]
+    ext = [0]
+    for c in labels:
+        ext += [c, 0]
+    S = len(ext)
+    logp = np.log(np.maximum(probs[ext, :], 1e-30))  # (S, T)
+    score = np.full((S, T), -np.inf)
+    back = np.zeros((S, T), dtype=np.int64)
+    score[0, 0], score[1, 0] = logp[0, 0], logp[1, 0]
+    for t in range(1, T):
+        for s in range(S):
+            options = [(score[s, t - 1], s), (score[s - 1, t - 1], s - 1) if s > 0 else (-np.inf, s)]
+            if s > 1 and ext[s] != 0 and ext[s] != ext[s - 2]:
+                options.append((score[s - 2, t - 1], s - 2))
+            best, src = max(options)
+            score[s, t], back[s, t] = best + logp[s, t], src
+    if not np.isfinite(max(score[S - 1, T - 1], score[S - 2, T - 1])):
+        return [0.0] * len(labels)  # more characters than the output has steps
+    s = S - 1 if score[S - 1, T - 1] >= score[S - 2, T - 1] else S - 2
+    confs = [0.0] * len(labels)
+    for t in range(T - 1, -1, -1):
+        if ext[s] != 0:
+            k = (s - 1) // 2
+            confs[k] = max(confs[k], float(probs[ext[s], t]))
+        s = back[s, t]
+    return confs

@@ -9,7 +9,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .data import check_labels, read_source
+import numpy as np
+
+from . import calibration
+from .data import ImageError, check_labels, load_image, read_source, resize
+from .decoding import beam_search, decode, greedy_decode
 from .metrics import score
 from .pipeline import Recognizer
 
@@ -38,6 +42,18 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
     expected = [s.text for s in samples]
     predicted = [r.text for r in readings]
     result = score(predicted, expected)
+    confidence = np.array([r.confidence for r in readings])
+    correct = np.array([p == e for p, e in zip(predicted, expected)])
+    result["confidences"] = [round(float(c), 6) for c in confidence]
+    result["ece"] = calibration.expected_calibration_error(confidence, correct) if len(correct) else 0.0
+    cal = recognizer.calibration
+    if cal and "threshold" in cal:
+        accepted = confidence >= cal["threshold"]
+        result["threshold"] = {
+            "threshold": cal["threshold"],
+            "coverage": float(accepted.mean()) if len(accepted) else 0.0,
+            "precision": float(correct[accepted].mean()) if accepted.any() else 1.0,
+        }
     result.update(
         {
             "plates_per_second": len(paths) / elapsed if elapsed > 0 else 0.0,
@@ -45,7 +61,13 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
             "failed": [{"path": r.path, "reason": r.error} for r in readings if r.error],
             "label_problems": problems,
             "errors": [
-                {"path": r.path, "expected": e, "predicted": r.text, "confidence": round(r.confidence, 4)}
+                {
+                    "path": r.path,
+                    "expected": e,
+                    "predicted": r.text,
+                    "confidence": round(r.confidence, 4),
+                    "char_confidences": [round(c, 4) for c in r.char_confidences],
+                }
                 for r, e in zip(readings, expected)
                 if r.text != e
             ],
@@ -54,16 +76,53 @@ def evaluate_model(recognizer: Recognizer, data: str | Path, batch_size: int = 6
     return result
 
 
+def compare_decoders(recognizer: Recognizer, data: str | Path, batch_size: int = 64) -> dict:
+    """Sequence accuracy of greedy, beam-search and format-constrained decoding on ``data``."""
+    samples = read_source(data)
+    images, texts = [], []
+    for s in samples:
+        try:
+            images.append(resize(load_image(s.path, s.box), recognizer.input_size))
+            texts.append(s.text)
+        except ImageError:
+            continue
+    if not images:
+        return {}
+    probs = np.concatenate(
+        [
+            recognizer.probabilities(np.stack(images[i : i + batch_size])).numpy()
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+    a = recognizer.alphabet
+    readings = {
+        "greedy": [r.text for r in greedy_decode(probs, a)],
+        "beam": [(beam_search(p, a, top_k=1) or [("", 0.0)])[0][0] for p in probs],
+    }
+    if recognizer.plate_format is not None:
+        readings["constrained"] = [r.text for r in decode(probs, a, plate_format=recognizer.plate_format)]
+    return {k: float(np.mean([p == t for p, t in zip(v, texts)])) for k, v in readings.items()}
+
+
 def summary(result: dict, model: str, data: str) -> str:
     """A short human-readable report of :func:`evaluate_model`'s result."""
+    fmt = result.get("format")
     lines = [
-        f"model {model} on {data}",
+        f"model {model} on {data}" + (f" (readings constrained to format {fmt})" if fmt else ""),
         f"  plates               {result['n']}",
         f"  sequence accuracy    {result['sequence_accuracy']:.2%}",
         f"  char error rate      {result['char_error_rate']:.4f}",
         f"  plates/second        {result['plates_per_second']:.1f} (end to end, batch {result['batch_size']})",
         f"  unreadable files     {len(result['failed'])}",
+        f"  calibration error    {result['ece']:.4f} (ECE, 15 bins)",
     ]
+    if "threshold" in result:
+        t = result["threshold"]
+        lines.append(
+            f"  at threshold {t['threshold']:.3f}  accepts {t['coverage']:.1%} of plates, {t['precision']:.2%} of them right"
+        )
+    if "decoders" in result:
+        lines.append("  decoders             " + ", ".join(f"{k} {v:.2%}" for k, v in result["decoders"].items()))
     if result["label_problems"]:
         lines.append(f"  labels outside the alphabet: {len(result['label_problems'])} (counted as wrong)")
     errors = result["errors"]

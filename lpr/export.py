@@ -57,6 +57,7 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
         "lpr.input_size": json.dumps([w, h]),
         "lpr.preprocess": "BGR uint8 resized to input_size, (x - 127.5) / 128, NCHW",
         "lpr.run_id": str(recognizer.meta.get("run_id", "")),
+        "lpr.epoch": str(recognizer.meta.get("epoch", "")),
     }
     for k, v in meta.items():
         entry = proto.metadata_props.add()
@@ -74,7 +75,15 @@ def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Pat
     return out
 
 
+FP32_FILE = "model.onnx"  # beside the weights: --backend onnx loads it instead of exporting
 INT8_FILE = "model.int8.onnx"
+
+
+def matches(session_meta: dict, recognizer_meta: dict) -> bool:
+    """Whether an exported graph was made from exactly these weights (same run and epoch)."""
+    return session_meta.get("lpr.run_id") == str(recognizer_meta.get("run_id", "")) and session_meta.get(
+        "lpr.epoch", str(recognizer_meta.get("epoch", ""))
+    ) == str(recognizer_meta.get("epoch", ""))
 
 
 def quantize_int8(recognizer: Recognizer, calibration: list, out: str | Path, batch_size: int = 32) -> Path:

@@ -10,15 +10,18 @@ Example::
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import calibration
 from .checkpoints import CheckpointError, load_models
 from .data import ImageError, Sample, load_image, resize, to_ndarray, to_tensor
-from .decoding import Reading, greedy_decode
+from .decoding import Reading, decode
+from .formats import PlateFormat, default_format
 
 # Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
 # LPR_WEIGHTS points elsewhere, e.g. for a wheel install.
@@ -55,6 +58,9 @@ class Recognizer:
         threads: int = 0,
         backend: str = "torch",
         model_dir: Path | None = None,
+        plate_format: str | None = "default",
+        top_k: int = 0,
+        calibrated: bool = True,
     ):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
@@ -66,42 +72,73 @@ class Recognizer:
         if threads:
             torch.set_num_threads(threads)
         self._session = self._onnx_session(threads) if backend != "torch" else None
+        self.top_k = top_k
+        self.set_format(plate_format)
+        # Fitted by `lpr calibrate` on real plates; maps raw plate confidence to P(correct).
+        self.calibration = self.meta.get("calibration") if calibrated else None
+
+    def set_format(self, spec: str | None) -> None:
+        """Constrain readings to a plate format: ``"default"`` (the one the model was trained
+        with, else its alphabet's, e.g. ``cn``), a named format, a pattern such as
+        ``"@@@-####"``, or None / ``"none"`` for free text."""
+        if spec == "default":
+            trained = (self.meta.get("train_config") or {}).get("plate_format")
+            spec = trained or default_format(self.alphabet)
+        self.plate_format = None if spec in (None, "none") else PlateFormat.resolve(spec, self.alphabet)
 
     @classmethod
-    def load(cls, name_or_dir: str | Path = "cn", threads: int = 0, backend: str = "torch") -> Recognizer:
+    def load(
+        cls,
+        name_or_dir: str | Path = "cn",
+        threads: int = 0,
+        backend: str = "torch",
+        plate_format: str | None = "default",
+        top_k: int = 0,
+        calibrated: bool = True,
+    ) -> Recognizer:
         """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder.
 
         ``backend="onnx"`` runs the same networks, exported to one ONNX graph, in onnxruntime.
+        ``plate_format`` and ``top_k``: see :meth:`set_format` and :func:`lpr.decoding.decode`.
         """
         model_dir = resolve_model_dir(name_or_dir)
         stn, net, alphabet, meta = load_models(model_dir)
-        return cls(stn, net, alphabet, meta, threads, backend, model_dir)
+        return cls(stn, net, alphabet, meta, threads, backend, model_dir, plate_format, top_k, calibrated)
+
+    def decode(self, probs) -> list[Reading]:
+        """Readings of (B, C, T) probabilities with this recogniser's format, top-k and calibration."""
+        readings = decode(probs, self.alphabet, self.top_k, self.plate_format)
+        if self.calibration:
+            for r in readings:
+                r.confidence = calibration.apply(r.confidence, self.calibration)
+        return readings
 
     def _onnx_session(self, threads: int):
-        """onnxruntime session: fp32 exported on the fly, or the int8 model saved beside the weights."""
+        """onnxruntime session on the graph saved beside the weights (``model.onnx``, or
+        ``model.int8.onnx`` for onnx-int8) when it was made from these weights; fp32 is
+        otherwise exported on the fly (a second or two)."""
         import onnxruntime as ort
 
-        from .export import INT8_FILE, onnx_model
+        from .export import FP32_FILE, INT8_FILE, matches, onnx_model
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
-        if self.backend == "onnx":
-            model = onnx_model(self).SerializeToString()
-        else:
-            path = Path(self.model_dir or ".") / INT8_FILE
-            if not path.is_file():
-                raise CheckpointError(
-                    f"{path}: no int8 model; make one with `lpr export --int8 --model "
-                    f"{self.model_dir} --calibration TRAIN.csv`"
-                )
-            model = path.read_bytes()
-        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        run_id = session.get_modelmeta().custom_metadata_map.get("lpr.run_id")
-        if run_id != str(self.meta.get("run_id", "")):
+        # Idle worker threads must not spin: they would steal the core that decodes the next images.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        name = FP32_FILE if self.backend == "onnx" else INT8_FILE
+        path = Path(self.model_dir or ".") / name
+        if path.is_file():
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            if matches(session.get_modelmeta().custom_metadata_map, self.meta):
+                return session
+            if self.backend != "onnx":
+                raise CheckpointError(f"{path} was exported from other weights; export it again")
+        elif self.backend != "onnx":
             raise CheckpointError(
-                f"{self.model_dir}/{INT8_FILE} was exported from another training run; export it again"
+                f"{path}: no int8 model; make one with `lpr export --int8 --model {self.model_dir} "
+                "--calibration TRAIN.csv`"
             )
-        return session
+        return ort.InferenceSession(onnx_model(self).SerializeToString(), options, providers=["CPUExecutionProvider"])
 
     def preprocess(self, image) -> np.ndarray:
         """A path, array or PIL image -> BGR uint8 at the network's input size."""
@@ -124,32 +161,44 @@ class Recognizer:
         if not images:
             return []
         batch = np.stack([self.preprocess(im) for im in images])
-        return greedy_decode(self.probabilities(batch), self.alphabet)
+        return self.decode(self.probabilities(batch))
 
     def read_files(self, paths: Iterable[str | Path | Sample], batch_size: int = 64) -> Iterator[Reading]:
         """Read image files in batches, streaming; an unreadable file yields a Reading with ``error``.
 
         Memory stays flat however many paths are given: only one batch is held at a time.
         """
-        pending: list[tuple[str, np.ndarray]] = []
+        # (path, image or the Reading of an unreadable file, seconds to load): kept in input
+        # order, so readings come out in the order the paths went in.
+        pending: list[tuple[str, np.ndarray | Reading, float]] = []
 
         def flush() -> Iterator[Reading]:
-            readings = greedy_decode(self.probabilities(np.stack([img for _, img in pending])), self.alphabet)
-            for (path, _), r in zip(pending, readings):
-                r.path = path
+            images = [img for _, img, _ in pending if not isinstance(img, Reading)]
+            start = time.perf_counter()
+            readings = iter(self.decode(self.probabilities(np.stack(images)))) if images else iter(())
+            shared = (time.perf_counter() - start) / max(len(images), 1)  # the batch's cost, split evenly
+            for path, img, load_s in pending:
+                if isinstance(img, Reading):
+                    yield img
+                    continue
+                r = next(readings)
+                r.path, r.time_ms = path, (load_s + shared) * 1e3
                 yield r
             pending.clear()
 
+        decoded = 0
         for item in paths:
             # A Sample carries a plate box (raw CCPD images): read the crop, not the whole photo.
             path, box = (item.path, item.box) if isinstance(item, Sample) else (item, None)
+            start = time.perf_counter()
             try:
                 img = resize(load_image(path, box), self.input_size)
+                decoded += 1
             except ImageError as e:
-                yield Reading("", 0.0, [], path=str(path), error=str(e))
-                continue
-            pending.append((str(path), img))
-            if len(pending) >= batch_size:
+                img = Reading("", 0.0, [], path=str(path), error=str(e))
+            pending.append((str(path), img, time.perf_counter() - start))
+            if decoded >= batch_size or len(pending) >= 4 * batch_size:
                 yield from flush()
+                decoded = 0
         if pending:
             yield from flush()

@@ -12,30 +12,40 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import math
 import random
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 
+from . import distributed
 from .alphabet import Alphabet
 from .checkpoints import all_finite, atomic_save, read_checkpoint, save_models
-from .data import PlateDataset, build_augment, check_labels, collate, read_source, to_tensor
+from .data import PlateDataset, StreamingPlateDataset, build_augment, check_labels, collate, read_source, to_tensor
 from .decoding import greedy_decode
+from .formats import PlateFormat
 from .metrics import score
 from .models import STN, LPRNet, LPRNetConfig, STNConfig
+from .report import stn_grid
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.pt"
+STREAM_ABOVE = 300_000  # plates; in memory a 94x24 crop takes ~7 KB, so 300k is ~2 GB
 
 
 @dataclass
@@ -60,8 +70,11 @@ class TrainConfig:
     augment: float = 1.0  # augmentation strength; 0 turns it off
     seed: int = 0
     threads: int = 0  # torch threads; 0 = all cores
-    workers: int = 0  # DataLoader worker processes; images are in memory, so 0 is usually best
+    workers: int = 0  # DataLoader worker processes; 0 suits in-memory data, streamed data wants several
+    stream: str = "auto"  # "auto" (sources over 300k plates stream), "yes" (all from disk) or "no" (all in memory)
     init: str = ""  # start from this model's weights (a shipped name or a run folder): fine-tuning
+    device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:N
+    plate_format: str = ""  # readings' default format, stored with the model ("" = the alphabet's; "none")
 
 
 # ---------------------------------------------------------------------------- data
@@ -75,15 +88,25 @@ def split_weight(spec: str) -> tuple[str, int]:
     return spec, 1
 
 
-def load_sources(specs: list[str], alphabet: Alphabet, size, augment, progress) -> tuple[list, list[int]]:
-    """Datasets for each source and their weights; label problems are reported, not fatal."""
+def load_sources(
+    specs: list[str], alphabet: Alphabet, size, augment, progress, stream: bool | None = False
+) -> tuple[list, list[int]]:
+    """Datasets for each source and their weights; label problems are reported, not fatal.
+
+    ``stream``: decode images at every access instead of once into memory; None decides per
+    source by size (above ``STREAM_ABOVE`` plates a source streams).
+    """
     datasets, weights = [], []
     for spec in specs:
         path, weight = split_weight(spec)
         samples, problems = check_labels(read_source(path), alphabet)
         for p in problems:
             log.warning("%s", p)
-        ds = PlateDataset(samples, alphabet, size, augment, progress)
+        streaming = len(samples) > STREAM_ABOVE if stream is None else stream
+        if streaming:
+            ds = StreamingPlateDataset(samples, alphabet, size, augment)
+        else:
+            ds = PlateDataset(samples, alphabet, size, augment, progress)
         for p, why in ds.failed:
             log.warning("%s: %s, skipped", p, why)
         if problems or ds.failed:
@@ -92,7 +115,7 @@ def load_sources(specs: list[str], alphabet: Alphabet, size, augment, progress) 
             )
         if len(ds) == 0:
             raise ValueError(f"{path}: no usable samples")
-        log.info("%s: %d plates (weight %d)", path, len(ds), weight)
+        log.info("%s: %d plates (weight %d%s)", path, len(ds), weight, ", streamed from disk" if streaming else "")
         datasets.append(ds)
         weights.append(weight)
     return datasets, weights
@@ -118,17 +141,64 @@ def epoch_indices(sizes: list[int], weights: list[int], epoch_size: int, seed: i
 
 
 class MixedDataset(torch.utils.data.Dataset):
-    """Indexes several datasets by (source, index) pairs."""
+    """Indexes several datasets by (source, index) pairs, with augmentation seeded per batch.
 
-    def __init__(self, datasets, pairs):
+    Re-seeding the augmentation at every batch boundary makes batch ``k`` of an epoch a pure
+    function of (seed, epoch, k): a run resumed mid-epoch, or one using worker processes,
+    draws exactly the augmentations an uninterrupted single-process run would.
+    """
+
+    def __init__(self, datasets, pairs, seed: int = 0, batch_size: int = 1):
         self.datasets, self.pairs = datasets, pairs
+        self.seed, self.batch_size = seed, batch_size
+        self.augments = list({id(d.augment): d.augment for d in datasets if d.augment is not None}.values())
 
     def __len__(self):
         return len(self.pairs)
 
     def __getitem__(self, i):
+        if i % self.batch_size == 0:
+            batch_seed = int(np.random.SeedSequence([self.seed, i // self.batch_size]).generate_state(1)[0])
+            for augment in self.augments:
+                augment.set_random_seed(batch_seed)
         s, j = self.pairs[i]
         return self.datasets[s][j]
+
+
+class StopRequest:
+    """Turns the first Ctrl-C or SIGTERM into a request honoured at the next batch boundary.
+
+    Stopping between batches makes the saved state exact, so ``--resume`` continues as if
+    nothing happened; a second Ctrl-C stops at once (the last completed epoch is kept).
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: dict = {}
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():  # signals only reach the main thread
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nlpr: stopping after this batch (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped by Ctrl-C or SIGTERM after its state was saved."""
+
+    def __init__(self, epoch: int, batches_done: int, batches: int):
+        super().__init__(epoch, batches_done, batches)
+        self.epoch, self.batches_done, self.batches = epoch, batches_done, batches
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -144,21 +214,83 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
 
 def ctc_loss(logits: torch.Tensor, targets, lengths) -> torch.Tensor:
     """CTC loss of (B, C, T) logits; ``zero_infinity`` drops impossible alignments."""
-    log_probs = logits.log_softmax(1).permute(2, 0, 1)  # (T, B, C)
-    t = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long)
-    return F.ctc_loss(log_probs, targets, t, lengths, blank=0, zero_infinity=True)
+    log_probs = logits.float().log_softmax(1).permute(2, 0, 1)  # (T, B, C)
+    d = logits.device
+    t = torch.full((logits.shape[0],), logits.shape[2], dtype=torch.long, device=d)
+    return F.ctc_loss(log_probs, targets.to(d), t, lengths.to(d), blank=0, zero_infinity=True)
 
 
 @torch.no_grad()
 def evaluate(stn, net, dataset: PlateDataset, alphabet: Alphabet, batch_size: int = 256) -> dict:
     """Sequence accuracy and CER of the two networks on an in-memory dataset."""
     stn.eval(), net.eval()
+    device = next(net.parameters()).device
     predicted = []
     for i in range(0, len(dataset), batch_size):
-        x = to_tensor(dataset.images[i : i + batch_size])
+        x = to_tensor(dataset.images[i : i + batch_size]).to(device)
         probs = net(stn(x.contiguous(memory_format=torch.channels_last))).softmax(1)
         predicted += [r.text for r in greedy_decode(probs, alphabet)]
     return score(predicted, [s.text for s in dataset.samples])
+
+
+class Joint(nn.Module):
+    """STN then LPRNet as one module, so DistributedDataParallel syncs both networks' gradients."""
+
+    def __init__(self, stn: STN, net: LPRNet) -> None:
+        super().__init__()
+        self.stn, self.net = stn, net
+
+    def forward(self, x: torch.Tensor, stn_on: bool = True) -> torch.Tensor:
+        return self.net(self.stn(x) if stn_on else x)
+
+
+def forward_loss(model, x, targets, lengths, stn_on: bool = True, amp=None) -> torch.Tensor:
+    """CTC loss of one batch through STN (when on) and LPRNet."""
+    with amp or contextlib.nullcontext():
+        logits = model(x.contiguous(memory_format=torch.channels_last), stn_on)
+    return ctc_loss(logits, targets, lengths)
+
+
+def backward(opt, loss: torch.Tensor) -> bool:
+    """Gradients of a finite loss; returns whether they are all finite.
+
+    Never call it on a non-finite loss: a NaN sampling grid makes grid_sample's backward
+    read out of bounds (it crashes the process), so such batches are skipped before.
+    """
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    params = [p for group in opt.param_groups for p in group["params"]]
+    return all(torch.isfinite(p.grad).all() for p in params if p.grad is not None)
+
+
+def apply_step(opt, finite: bool) -> None:
+    """Clip and step, or drop the gradients of a batch that is to be skipped."""
+    params = [p for group in opt.param_groups for p in group["params"]]
+    if finite:
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+    else:  # a skipped step leaves the weights untouched: one bad batch must not poison the run
+        opt.zero_grad(set_to_none=True)
+
+
+def validate(stn, net, specs: list[str], val_sets: list, alphabet: Alphabet) -> dict:
+    """Per-split metrics and their plate-weighted mean sequence accuracy."""
+    if not val_sets:
+        return {}
+    val = {
+        Path(split_weight(spec)[0]).as_posix(): evaluate(stn, net, ds, alphabet) for spec, ds in zip(specs, val_sets)
+    }
+    n = sum(m["n"] for m in val.values())
+    return {"val": val, "val_sequence_accuracy": sum(m["sequence_accuracy"] * m["n"] for m in val.values()) / n}
+
+
+def rank_share(n: int, batch_size: int, job) -> np.ndarray:
+    """Positions of this rank's part of every global batch (global batches it cannot fill dropped)."""
+    if not job.distributed:
+        return np.arange(n)
+    local = batch_size // job.world
+    starts = np.arange(n // batch_size) * batch_size + job.rank * local
+    return (starts[:, None] + np.arange(local)).ravel()
 
 
 def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
@@ -183,14 +315,19 @@ def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
     log.info("initialised from %s", model)
 
 
-def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg) -> None:
+def save_state(
+    out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg, batches_done=0
+) -> None:
+    """The full run state; ``epoch`` epochs are complete plus ``batches_done`` batches of the next."""
     atomic_save(
         {
             "format_version": 1,
             "kind": "lpr.train_state",
             "run_id": run_id,
             "epoch": epoch,
+            "batches_done": batches_done,
             "step": step,
+            "rng": torch.get_rng_state(),  # dropout continues exactly where it stopped
             "stn": stn.state_dict(),
             "lprnet": net.state_dict(),
             "optimizer": opt.state_dict(),
@@ -201,141 +338,224 @@ def save_state(out: Path, stn, net, opt, epoch: int, step: int, run_id: str, his
     )
 
 
+def remove_stale_temp_files(out: Path) -> None:
+    """Temp files of a save that was killed half-way (``atomic_save`` never renamed them)."""
+    for tmp in out.glob(".*.pt.*.tmp"):
+        tmp.unlink(missing_ok=True)
+        log.info("removed %s, left by an interrupted save", tmp)
+
+
 # ---------------------------------------------------------------------------- the loop
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     """Train STN + LPRNet jointly; write ``stn.pt``, ``lprnet.pt`` and the run state to ``cfg.out``.
 
+    Runs as one process or as every rank of a ``torchrun`` job (see :mod:`lpr.distributed`).
     Returns the history: one dict of metrics per epoch.
     """
-    from tqdm import tqdm
-
     if not cfg.data:
         raise ValueError("no training data: give at least one --data source")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    job, device = distributed.start(distributed.resolve_device(cfg.device))
+    try:
+        return _train(cfg, resume, progress and job.main, job, device)
+    finally:
+        distributed.stop(job)
+
+
+def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
+    from tqdm import tqdm
+
+    if cfg.batch_size % job.world:
+        raise ValueError(f"batch size {cfg.batch_size} does not split evenly over {job.world} processes")
+    if not job.main:  # one voice: rank 0 logs, prints and writes
+        logging.getLogger("lpr").setLevel(logging.WARNING)
+    local_batch = cfg.batch_size // job.world
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
+    if job.main:
+        out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(out)
+        (out / "config.yaml").write_text(config_yaml(cfg), encoding="utf-8")
     alphabet = Alphabet.resolve(cfg.alphabet)
+    if cfg.plate_format and cfg.plate_format != "none":
+        PlateFormat.resolve(cfg.plate_format, alphabet)  # refuse a bad pattern now, not after training
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 
     augment = build_augment(cfg.augment) if cfg.augment > 0 else None
-    train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress)
-    val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val else []
+    stream = {"auto": None, "yes": True, "true": True, "no": False, "false": False}.get(str(cfg.stream).lower())
+    if stream is None and str(cfg.stream).lower() != "auto":
+        raise ValueError(f"stream: {cfg.stream!r}; use auto, yes or no")
+    train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress, stream)
+    val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val and job.main else []
     sizes = [len(d) for d in train_sets]
-    steps_per_epoch = math.ceil((cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))) / cfg.batch_size)
+    plates = cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))
+    steps_per_epoch = plates // cfg.batch_size if job.distributed else math.ceil(plates / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
 
     stn, net = build_models(cfg, alphabet)
     if cfg.init and not (resume and (out / STATE_FILE).exists()):
         init_from(cfg.init, stn, net, alphabet)
-    stn, net = stn.to(memory_format=torch.channels_last), net.to(memory_format=torch.channels_last)
+    joint = Joint(stn, net).to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
-        [
-            {"params": net.parameters()},
-            {"params": stn.parameters()},
-        ],
-        lr=cfg.lr,
-        weight_decay=cfg.weight_decay,
+        [{"params": net.parameters()}, {"params": stn.parameters()}], lr=cfg.lr, weight_decay=cfg.weight_decay
     )
     start_epoch, step, history, run_id = 0, 0, [], uuid.uuid4().hex
+    resume_batches, resume_rng = 0, None
     if resume and (out / STATE_FILE).exists():
         state = read_checkpoint(out / STATE_FILE, "lpr.train_state")
         stn.load_state_dict(state["stn"]), net.load_state_dict(state["lprnet"])
         opt.load_state_dict(state["optimizer"])
         start_epoch, step, history, run_id = state["epoch"], state["step"], state["history"], state["run_id"]
-        log.info("resuming %s after epoch %d", out, start_epoch)
+        resume_batches, resume_rng = state.get("batches_done", 0), state.get("rng")
+        partial = f" and {resume_batches} batches of the next" if resume_batches else ""
+        log.info("resuming %s after epoch %d%s", out, start_epoch, partial)
     elif resume:
         log.warning("nothing to resume in %s; starting a new run", out)
 
-    n_params = sum(p.numel() for p in net.parameters()) + sum(p.numel() for p in stn.parameters())
+    model = joint
+    if job.distributed:
+        # The STN sits out its warm-up epochs (and --no-stn runs): its parameters then get no gradient.
+        model = torch.nn.parallel.DistributedDataParallel(
+            joint,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=not cfg.stn or cfg.stn_warmup_epochs > 0,
+        )
+    amp = None
+    if device.type == "cuda":  # mixed precision where it pays; bf16 needs no loss scaling
+        amp = torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    metrics_log = MetricsLog(out / "metrics.jsonl") if job.main else None
+
+    n_params = sum(p.numel() for p in joint.parameters())
     log.info(
-        "training %d parameters on %d plates/epoch (%d steps), %d epochs, threads=%d",
+        "training %d parameters on %d plates/epoch (%d steps of %d), %d epochs, %s, %d process(es), threads=%d",
         n_params,
         steps_per_epoch * cfg.batch_size,
         steps_per_epoch,
+        cfg.batch_size,
         cfg.epochs,
+        device,
+        job.world,
         torch.get_num_threads(),
     )
-    for epoch in range(start_epoch, cfg.epochs):
-        torch.manual_seed(cfg.seed * 100003 + epoch)  # dropout, reproducible per epoch
-        if augment is not None:
-            augment.set_random_seed(cfg.seed * 100003 + epoch)
-        pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
-        loader = DataLoader(
-            MixedDataset(train_sets, pairs),
-            batch_size=cfg.batch_size,
-            shuffle=False,
-            collate_fn=collate,
-            num_workers=cfg.workers,
-            drop_last=False,
+    with StopRequest() as stop:
+        for epoch in range(start_epoch, cfg.epochs):
+            epoch_seed = cfg.seed * 100003 + epoch
+            torch.manual_seed(epoch_seed + 7_777_777 * job.rank)  # dropout, reproducible per epoch
+            pairs = epoch_indices(sizes, weights, cfg.epoch_size, cfg.seed, epoch)
+            pairs = pairs[rank_share(len(pairs), cfg.batch_size, job)]
+            epoch_data = MixedDataset(train_sets, pairs, seed=epoch_seed + 7_777_777 * job.rank, batch_size=local_batch)
+            done = 0
+            if epoch == start_epoch and resume_batches:  # continue a mid-epoch interruption
+                done = resume_batches
+                epoch_data = torch.utils.data.Subset(epoch_data, range(done * local_batch, len(pairs)))
+                if resume_rng is not None and job.main:
+                    torch.set_rng_state(resume_rng)
+            # Its own generator: the loader must not draw from the global RNG that dropout uses.
+            loader = DataLoader(
+                epoch_data, local_batch, collate_fn=collate, num_workers=cfg.workers, generator=torch.Generator()
+            )
+            stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
+            joint.train(), stn.train(stn_on)
+            bar = tqdm(
+                loader,
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                unit="batch",
+                initial=done,
+                total=steps_per_epoch,
+                disable=not progress,
+                dynamic_ncols=True,
+                file=sys.stderr,
+            )
+            t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
+            with bar:
+                for x, targets, lengths in bar:
+                    lr = lr_at(step, total_steps, cfg)
+                    opt.param_groups[0]["lr"] = lr
+                    opt.param_groups[1]["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # 0 also stops AdamW decay
+                    loss = forward_loss(model, x.to(device), targets, lengths, stn_on, amp)
+                    # One collective per step: every rank skips the same bad batches and stops together.
+                    bad, stopping = distributed.any_of(job, [not torch.isfinite(loss), stop.requested], device)
+                    # DDP averages gradients, so once all losses are finite every rank sees the same ones.
+                    bad = bad or not backward(opt, loss)
+                    apply_step(opt, not bad)
+                    if bad:
+                        skipped += 1
+                        log.warning("step %d: non-finite loss or gradient, step skipped", step)
+                    else:
+                        seen += len(lengths) * job.world
+                        loss_sum += loss.item() * len(lengths)
+                        pps = seen / (time.time() - t0)
+                        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{pps:.0f}")
+                        if metrics_log and step % 50 == 0:
+                            metrics_log.write(kind="step", epoch=epoch + 1, step=step, loss=loss.item(), lr=lr)
+                    step, done = step + 1, done + 1
+                    if stopping:  # at a batch boundary, so the saved state is exact
+                        if job.main:
+                            save_state(out, stn, net, opt, epoch, step, run_id, history, cfg, batches_done=done)
+                        distributed.barrier(job)
+                        raise Interrupted(epoch + 1, done, steps_per_epoch)
+            record = {
+                "epoch": epoch + 1,
+                "train_loss": loss_sum * job.world / max(seen, 1),  # rank 0's mean loss
+                "skipped_steps": skipped,
+                "plates_per_second": seen / (time.time() - t0),
+                "seconds": time.time() - t0,
+                "stn": stn_on,
+                "processes": job.world,
+            }
+            history.append(record)  # every rank keeps the history; only rank 0 validates and writes
+            if job.main:
+                record.update(validate(stn, net, cfg.val, val_sets, alphabet))
+                metrics_log.write(kind="epoch", **record)
+                print(format_epoch(record), flush=True)
+                if val_sets:  # let users watch the STN learn: a few validation plates, rectified
+                    (out / "stn").mkdir(exist_ok=True)
+                    cv2.imwrite(
+                        str(out / "stn" / f"epoch_{epoch + 1:03d}.png"), stn_grid(stn, list(val_sets[0].images[:16]))
+                    )
+                if all_finite(net.state_dict()) and all_finite(stn.state_dict()):
+                    meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
+                    save_models(out, stn, net, alphabet, run_id, meta)
+                    save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
+                else:
+                    log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
+            distributed.barrier(job)
+    if job.main and history:
+        best = max(history, key=lambda h: h.get("val_sequence_accuracy", -h["train_loss"]))
+        log.info(
+            "done: %d epochs in %.0f min; best epoch %d%s",
+            len(history),
+            sum(h["seconds"] for h in history) / 60,
+            best["epoch"],
+            f" (validation {best['val_sequence_accuracy']:.2%})" if "val_sequence_accuracy" in best else "",
         )
-        stn_on = cfg.stn and epoch >= cfg.stn_warmup_epochs
-        stn.train(stn_on), net.train()
-        bar = tqdm(
-            loader,
-            desc=f"epoch {epoch + 1}/{cfg.epochs}",
-            unit="batch",
-            disable=not progress,
-            dynamic_ncols=True,
-            file=sys.stderr,
-        )
-        t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
-        for x, targets, lengths in bar:
-            lr = lr_at(step, total_steps, cfg)
-            net_group, stn_group = opt.param_groups
-            net_group["lr"] = lr
-            stn_group["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # lr 0 also stops AdamW decay
-            x = x.contiguous(memory_format=torch.channels_last)
-            loss = ctc_loss(net(stn(x) if stn_on else x), targets, lengths)
-            opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):
-                skipped += 1
-                log.warning("step %d: non-finite loss, step skipped", step)
-                step += 1
-                continue
-            loss.backward()
-            grads = [
-                p.grad for p in opt.param_groups[0]["params"] + opt.param_groups[1]["params"] if p.grad is not None
-            ]
-            if not all(torch.isfinite(g).all() for g in grads):
-                skipped += 1
-                log.warning("step %d: non-finite gradient, step skipped", step)
-                step += 1
-                continue
-            torch.nn.utils.clip_grad_norm_(list(net.parameters()) + list(stn.parameters()), 5.0)
-            opt.step()
-            step += 1
-            seen += len(lengths)
-            loss_sum += loss.item() * len(lengths)
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{seen / (time.time() - t0):.0f}")
-        bar.close()
-        record = {
-            "epoch": epoch + 1,
-            "train_loss": loss_sum / max(seen, 1),
-            "skipped_steps": skipped,
-            "plates_per_second": seen / (time.time() - t0),
-            "seconds": time.time() - t0,
-            "stn": stn_on,
-        }
-        for path, ds in zip(cfg.val, val_sets):
-            m = evaluate(stn, net, ds, alphabet)
-            record.setdefault("val", {})[Path(split_weight(path)[0]).as_posix()] = m
-        if val_sets:
-            n = sum(v["n"] for v in record["val"].values())
-            record["val_sequence_accuracy"] = sum(v["sequence_accuracy"] * v["n"] for v in record["val"].values()) / n
-        history.append(record)
-        print(format_epoch(record), flush=True)
-        if not (all_finite(net.state_dict()) and all_finite(stn.state_dict())):
-            log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
-            continue
-        meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
-        save_models(out, stn, net, alphabet, run_id, meta)
-        save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg)
     return {"history": history, "out": str(out)}
+
+
+class MetricsLog:
+    """Metrics as JSON lines next to the checkpoints (and in TensorBoard when it is installed)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tensorboard = SummaryWriter(str(path.parent / "tensorboard"))
+        except ImportError:  # tensorboard is optional
+            self.tensorboard = None
+
+    def write(self, **record) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
+        if self.tensorboard is not None:
+            step = record.get("step", record.get("epoch"))
+            for key in ("loss", "lr", "train_loss", "val_sequence_accuracy", "plates_per_second"):
+                if isinstance(record.get(key), (int, float)):
+                    self.tensorboard.add_scalar(f"{record['kind']}/{key}", record[key], step)
+            self.tensorboard.flush()
 
 
 def config_yaml(cfg: TrainConfig) -> str:

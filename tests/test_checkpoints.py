@@ -65,7 +65,7 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError):
+    with pytest.raises(CheckpointError, match="cannot save .*previous file is kept"):
         atomic_save({"v": 2}, path)
     monkeypatch.undo()
     assert torch.load(path, weights_only=True) == {"v": 1}

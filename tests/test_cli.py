@@ -82,8 +82,13 @@ def test_predict_json_and_failure_exit_code(tiny_run, tmp_path, capsys):
     )
     captured = capsys.readouterr()
     assert code == 1
-    items = json.loads(captured.out)
-    assert {"path", "text", "confidence"} <= set(items[0])
+    document = json.loads(captured.out)
+    assert document["schema_version"] == 1 and document["model"] == str(tiny_run)
+    items = document["readings"]
+    # missing paths first (found before reading starts), then the files in the order given
+    assert [i["path"].rsplit("/", 1)[-1] for i in items] == ["missing.jpg", "ccpd_0004.jpg", "bad.jpg"]
+    assert [i.get("error") is not None for i in items] == [True, False, True]
+    assert {"path", "text", "confidence", "char_confidences", "time_ms"} <= set(items[1])
     assert "bad.jpg" in captured.err and "missing.jpg" in captured.err
     assert "Traceback" not in captured.err
 
@@ -169,3 +174,65 @@ def test_evaluation_reads_raw_ccpd_images_through_their_box(tiny_run, tmp_path):
     label = parse_ccpd_name(name)[0]
     assert result["n"] == 1 and not result["failed"]
     assert (result["errors"][0]["predicted"] if result["errors"] else label) == crop_reading.text
+
+
+def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys):
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run, runs / "mine")
+    (runs / "broken").mkdir()
+    (runs / "broken" / "lprnet.pt").write_bytes(b"not a checkpoint")
+    assert main(["models", str(runs), "--json"]) == 0
+    models = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
+    assert models["cn"]["kind"] == "shipped" and models["cn"]["alphabet"] == "cn"
+    assert models["cn"]["input_size"] == [94, 24] and models["cn"]["val"]["ccpd"] > 0.9
+    mine = models[str(runs / "mine")]
+    assert mine["kind"] == "user" and mine["epoch"] == 2 and mine["size_mb"] > 0
+    assert "error" in models[str(runs / "broken")]
+
+    assert main(["models", str(runs)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["NAME", "KIND", "ALPHABET", "INPUT"]
+    assert any(line.startswith("cn ") and "94x24" in line for line in table)
+
+
+def test_predict_top_k_and_format(capsys):
+    image = str(SAMPLES / "ccpd_0004.jpg")
+    assert main(["predict", image, "--json", "--top-k", "3"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)["readings"]
+    assert r["format"] == "cn" and r["format_matched"] is True
+    assert 1 <= len(r["candidates"]) <= 3 and r["candidates"][0]["text"] == r["text"]
+    probs = [c["probability"] for c in r["candidates"]]
+    assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+
+    assert main(["predict", image, "--json", "--format", "none"]) == 0
+    (free,) = json.loads(capsys.readouterr().out)["readings"]
+    assert "format" not in free and "candidates" not in free and free["text"] == r["text"]
+
+    assert main(["predict", image, "--format", "[AB"]) == 2  # a broken pattern is a one-line error
+    assert "'[' without ']'" in capsys.readouterr().err
+
+
+def test_evaluate_report_is_self_contained(tiny_run, tmp_path):
+    import re
+
+    out = tmp_path / "report"
+    assert (
+        main(["evaluate", "--model", str(tiny_run), "--data", str(SAMPLES / "labels.csv"), "--report", str(out)]) == 0
+    )
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # no network assets
+    assert page.count('alt="reject curve"') == 1 and page.count('alt="confusions"') <= 1
+    wrong = int(re.search(r"Every wrong reading \((\d+)\)", page).group(1))
+    assert page.count('alt="rectified"') == wrong and wrong > 0  # the tiny model is mostly wrong
+
+
+def test_stn_views_from_predict_and_training(tiny_run, tmp_path, capsys):
+    import cv2
+
+    out = tmp_path / "stn.png"
+    assert main(["predict", "--model", str(tiny_run), str(SAMPLES), "--show-stn", str(out)]) == 0
+    grid = cv2.imread(str(out))
+    assert grid is not None and grid.shape[0] > 24 * 2 * 4  # 8 plates, 2 pairs per row, scaled 2x
+    assert sorted(p.name for p in (tiny_run / "stn").iterdir()) == ["epoch_001.png", "epoch_002.png"]

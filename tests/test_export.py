@@ -67,3 +67,24 @@ def test_int8_backend_needs_its_export_and_then_reads(tiny_run, tmp_path):
     assert (
         np.mean([a.text == b.text for a, b in zip(int8, fp32)]) >= 0.5
     )  # a 2-epoch toy model; real figures in the card
+
+
+def test_onnx_backend_uses_the_saved_graph_only_when_it_matches_the_weights(tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    assert main(["export", "--model", str(run)]) == 0  # default: beside the weights
+    saved = run / "model.onnx"
+    assert saved.is_file()
+    r = Recognizer.load(run, backend="onnx")
+    assert r._session._model_path == str(saved)  # loaded, not exported again
+
+    ckpt = torch.load(run / "lprnet.pt", weights_only=True)
+    stn = torch.load(run / "stn.pt", weights_only=True)
+    ckpt["epoch"] = stn["epoch"] = 99  # newer weights of the same run: the saved graph is stale
+    torch.save(ckpt, run / "lprnet.pt"), torch.save(stn, run / "stn.pt")
+    r = Recognizer.load(run, backend="onnx")
+    assert r._session._model_path != str(saved)
+    img = str(SAMPLES / "ccpd_0004.jpg")
+    assert r.read(img).text == Recognizer.load(run).read(img).text

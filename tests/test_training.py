@@ -77,3 +77,77 @@ def test_init_copies_a_trained_pair_and_refuses_a_mismatch(tiny_run):
     stn2, net2 = build_models(cfg, latin)
     with pytest.raises(CheckpointError, match="alphabet"):
         init_from(str(tiny_run), stn2, net2, latin)
+
+
+def _tiny_pair():
+    import torch
+
+    from lpr.models import STN, LPRNet, LPRNetConfig
+
+    torch.manual_seed(0)
+    stn, net = STN(), LPRNet(LPRNetConfig(num_classes=5, stem=8, block1=16, block2=32, head=32))
+    opt = torch.optim.AdamW([{"params": net.parameters()}, {"params": stn.parameters()}], lr=1e-3)
+    return stn, net, opt
+
+
+def _batch():
+    import torch
+
+    x = torch.rand(2, 3, 24, 94) * 2 - 1
+    return x, torch.tensor([1, 2, 3, 4]), torch.tensor([2, 2])
+
+
+def test_a_nan_loss_skips_the_step_and_leaves_the_weights_alone():
+    import torch
+
+    from lpr.training import Joint, apply_step, forward_loss
+
+    stn, net, opt = _tiny_pair()
+    before = [p.detach().clone() for p in net.parameters()]
+    x, targets, lengths = _batch()
+    x[0, 0, 0, 0] = float("nan")
+    loss = forward_loss(Joint(stn, net), x, targets, lengths)
+    assert not torch.isfinite(loss)  # the loop skips backward here (grid_sample would crash on it)
+    apply_step(opt, False)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_an_infinite_gradient_skips_the_step_and_leaves_the_weights_alone():
+    import torch
+
+    from lpr.training import Joint, apply_step, backward, forward_loss
+
+    stn, net, opt = _tiny_pair()
+    before = [p.detach().clone() for p in net.parameters()]
+    net.classifier.weight.register_hook(lambda g: g * float("inf"))  # finite loss, poisoned gradient
+    loss = forward_loss(Joint(stn, net), *_batch())
+    assert torch.isfinite(loss) and not backward(opt, loss)
+    apply_step(opt, False)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    assert all(p.grad is None for p in net.parameters())  # nothing left to leak into the next step
+
+
+def test_training_reports_skipped_steps_and_saves_finite_weights(tmp_path, tiny_dataset, monkeypatch, caplog):
+    import torch
+
+    from lpr import training
+    from lpr.checkpoints import all_finite, load_models
+
+    real_loss, calls = training.ctc_loss, []
+
+    def sometimes_nan(*args):
+        calls.append(1)
+        loss = real_loss(*args)
+        return loss * float("nan") if len(calls) == 2 else loss
+
+    monkeypatch.setattr(training, "ctc_loss", sometimes_nan)
+    cfg = training.TrainConfig(
+        data=[str(tiny_dataset)], out=str(tmp_path), epochs=1, batch_size=4, seed=0, threads=2,
+        model={"stem": 8, "block1": 16, "block2": 32, "head": 32},
+    )  # fmt: skip
+    with caplog.at_level("WARNING"):
+        history = training.train(cfg, progress=False)["history"]
+    assert history[0]["skipped_steps"] == 1 and "non-finite loss or gradient, step skipped" in caplog.text
+    stn, net, _, _ = load_models(tmp_path)
+    assert all_finite(net.state_dict()) and all_finite(stn.state_dict())
+    assert torch.isfinite(torch.tensor(history[0]["train_loss"]))

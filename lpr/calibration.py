@@ -1,0 +1,131 @@
+"""Plate confidence that means what it says, and the threshold to act on it.
+
+The raw plate confidence (product of per-character peak probabilities) ranks readings well
+but is over-confident on real plates from other cameras. A two-parameter logistic map of its
+logarithm (Platt scaling), fitted on real validation plates, turns it into the probability
+that the reading is right. It is stored in ``lprnet.pt`` and applied by the Recognizer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOOR = 1e-9  # log(0) guard: an empty reading has confidence 0
+
+
+def _features(confidence) -> np.ndarray:
+    return np.log(np.maximum(np.asarray(confidence, dtype=np.float64), FLOOR))
+
+
+def fit(confidence, correct, l2: float = 1e-3, iterations: int = 50) -> dict:
+    """Fit ``p(correct) = sigmoid(a * log(confidence) + b)`` by Newton's method.
+
+    The small L2 term keeps the fit finite when every plate is right (or wrong).
+    """
+    x, y = _features(confidence), np.asarray(correct, dtype=np.float64)
+    X = np.stack([x, np.ones_like(x)], axis=1)
+    w = np.array([1.0, 0.0])
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-(X @ w)))
+        grad = X.T @ (p - y) + l2 * w
+        hess = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return {"method": "platt-log", "a": float(w[0]), "b": float(w[1])}
+
+
+def apply(confidence, calibration: dict | None):
+    """Calibrated confidence (same shape); unchanged when there is no calibration."""
+    if not calibration:
+        return confidence
+    z = calibration["a"] * _features(confidence) + calibration["b"]
+    out = 1 / (1 + np.exp(-z))
+    return float(out) if np.ndim(confidence) == 0 else out
+
+
+def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
+    """ECE: the plate-weighted gap between confidence and accuracy over equal-width bins."""
+    c, y = np.asarray(confidence, dtype=np.float64), np.asarray(correct, dtype=np.float64)
+    which = np.minimum((c * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            gap += m.sum() * abs(c[m].mean() - y[m].mean())
+    return float(gap / max(len(c), 1))
+
+
+def reject_threshold(confidence, correct, precision: float = 0.995) -> tuple[float, float]:
+    """The lowest confidence threshold whose accepted readings are >= ``precision`` correct.
+
+    Returns (threshold, coverage): readings with confidence >= threshold are accepted, and
+    coverage is the share of plates accepted. (1.0, 0.0) when no threshold reaches it.
+    """
+    c, y = np.asarray(confidence, dtype=np.float64), np.asarray(correct, dtype=bool)
+    order = np.argsort(-c, kind="stable")
+    hits = np.cumsum(y[order])
+    accepted = np.arange(1, len(c) + 1)
+    ok = hits / accepted >= precision
+    # Cut only between distinct confidences: ties are accepted or rejected together.
+    distinct = np.append(c[order][1:] < c[order][:-1], True)
+    valid = np.flatnonzero(ok & distinct)
+    if not len(valid):
+        return 1.0, 0.0
+    k = valid[-1]
+    return float(c[order][k]), float((k + 1) / len(c))
+
+
+def cross_validated(confidence, correct, folds: int = 2, seed: int = 0) -> np.ndarray:
+    """Calibrated confidences where each plate's map was fitted without it (honest ECE)."""
+    c, y = np.asarray(confidence, dtype=np.float64), np.asarray(correct, dtype=bool)
+    fold = np.random.default_rng(seed).permutation(len(c)) % folds
+    out = np.empty_like(c)
+    for f in range(folds):
+        held = fold == f
+        out[held] = apply(c[held], fit(c[~held], y[~held]))
+    return out
+
+
+def calibrate_model(model_dir, data: list[str], precision: float = 0.995, progress: bool = False) -> dict:
+    """Fit the confidence calibration of a model on real labelled plates and store it in its
+    ``lprnet.pt``. Returns the report (ECE before/after, reject threshold and coverage).
+
+    The ECE after calibration is cross-validated (each plate's map fitted without it), so it
+    is not flattered by fitting and scoring on the same plates.
+    """
+    from pathlib import Path
+
+    from .checkpoints import LPRNET_FILE, atomic_save, read_checkpoint
+    from .data import read_source
+    from .pipeline import Recognizer, resolve_model_dir
+
+    model_dir = resolve_model_dir(model_dir)
+    recognizer = Recognizer.load(model_dir, calibrated=False)
+    confidence, correct = [], []
+    for spec in data:
+        samples = read_source(spec)
+        for reading, sample in zip(recognizer.read_files(samples), samples):
+            confidence.append(reading.confidence)
+            correct.append(reading.text == sample.text)
+    c, y = np.asarray(confidence), np.asarray(correct)
+    calibration = fit(c, y)
+    calibrated = apply(c, calibration)
+    threshold, coverage = reject_threshold(calibrated, y, precision)
+    calibration.update(
+        fitted_on=[str(d) for d in data],
+        plates=int(len(c)),
+        accuracy=float(y.mean()),
+        ece_before=expected_calibration_error(c, y),
+        ece_after=expected_calibration_error(cross_validated(c, y), y),
+        precision=precision,
+        threshold=threshold,
+        coverage=coverage,
+        format=recognizer.plate_format.name if recognizer.plate_format else None,
+    )
+    path = Path(model_dir) / LPRNET_FILE
+    ckpt = read_checkpoint(path, "lpr.lprnet")
+    ckpt["calibration"] = calibration
+    atomic_save(ckpt, path)
+    return calibration

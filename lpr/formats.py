@@ -1,0 +1,120 @@
+"""Plate formats: which strings a plate can be, as a tiny pattern language.
+
+One pattern symbol per character position:
+
+====== =========================================================================
+``@``  a letter (A-Z, as far as the alphabet has them)
+``#``  a digit
+``*``  a letter or a digit
+``%``  a region symbol: any alphabet symbol that is not an ASCII letter, digit or ``-``
+       (the Chinese province characters)
+``?``  any symbol of the alphabet
+``[..]`` one of the listed symbols, e.g. ``[ABC]``
+other  itself, e.g. ``-``
+====== =========================================================================
+
+``|`` separates alternatives: ``"%@*****|%@[DF]*####"`` is a Chinese blue plate or a small
+new-energy one.
+
+Example::
+
+    >>> f = PlateFormat.parse("@@@-####", Alphabet.resolve("latin"))
+    >>> f.matches("ABC-1234"), f.matches("AB-1234")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .alphabet import DIGITS, LATIN_LETTERS, Alphabet
+
+# Named formats, by the alphabet they belong to. The first of an alphabet is its default.
+NAMED = {
+    "cn": {
+        # blue/yellow plates (7 characters) or new-energy plates (8: D/F marks electric or
+        # hybrid, first after the letter on small cars, last on large ones)
+        "cn": "%@*****|%@[DF]*####|%@#####[DF]",
+        "cn7": "%@*****",
+        "cn8": "%@[DF]*####|%@#####[DF]",
+    },
+    "latin": {},
+}
+
+
+class FormatError(ValueError):
+    """A plate format cannot be parsed or cannot match anything in the alphabet."""
+
+
+def _position_sets(pattern: str, alphabet: Alphabet) -> list[frozenset[str]]:
+    """The allowed symbols at each position of one ``|``-free pattern."""
+    symbols = set(alphabet.symbols)
+    latin = set(DIGITS + LATIN_LETTERS + "-")
+    classes = {
+        "@": set(LATIN_LETTERS),
+        "#": set(DIGITS),
+        "*": set(LATIN_LETTERS + DIGITS),
+        "%": symbols - latin,
+        "?": symbols,
+    }
+    positions, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "[":
+            end = pattern.find("]", i)
+            if end < 0:
+                raise FormatError(f"format {pattern!r}: '[' without ']'")
+            allowed, i = set(pattern[i + 1 : end]), end + 1
+        else:
+            allowed, i = classes.get(c, {c}), i + 1
+        allowed &= symbols
+        if not allowed:
+            raise FormatError(f"format {pattern!r}: position {len(positions) + 1} allows no symbol of the alphabet")
+        positions.append(frozenset(allowed))
+    if not positions:
+        raise FormatError("empty plate format")
+    return positions
+
+
+@dataclass(frozen=True)
+class PlateFormat:
+    """Alternatives of fixed-length patterns; ``name`` is what readings report."""
+
+    name: str
+    patterns: tuple[tuple[frozenset[str], ...], ...]
+
+    @classmethod
+    def parse(cls, spec: str, alphabet: Alphabet, name: str | None = None) -> PlateFormat:
+        alternatives = tuple(tuple(_position_sets(p, alphabet)) for p in spec.split("|"))
+        return cls(name or spec, alternatives)
+
+    @classmethod
+    def resolve(cls, spec: str, alphabet: Alphabet) -> PlateFormat:
+        """A named format of the alphabet (e.g. ``"cn"``) or a pattern (e.g. ``"@@@-####"``)."""
+        named = NAMED.get(alphabet.name, {})
+        if spec in named:
+            return cls.parse(named[spec], alphabet, name=spec)
+        return cls.parse(spec, alphabet)
+
+    def alive(self, state: tuple[int, ...] | None, position: int, char: str) -> tuple[int, ...]:
+        """Patterns still possible after ``char`` at ``position``; ``state`` = those possible before."""
+        candidates = range(len(self.patterns)) if state is None else state
+        return tuple(i for i in candidates if position < len(self.patterns[i]) and char in self.patterns[i][position])
+
+    def complete(self, state: tuple[int, ...] | None, length: int) -> bool:
+        """Whether a prefix of ``length`` characters in ``state`` is a whole plate."""
+        candidates = range(len(self.patterns)) if state is None else state
+        return any(len(self.patterns[i]) == length for i in candidates)
+
+    def matches(self, text: str) -> bool:
+        state = None
+        for pos, c in enumerate(text):
+            state = self.alive(state, pos, c)
+            if not state:
+                return False
+        return self.complete(state, len(text))
+
+
+def default_format(alphabet: Alphabet) -> str | None:
+    """The name of the format a model of this alphabet uses unless told otherwise."""
+    return next(iter(NAMED.get(alphabet.name, {})), None)

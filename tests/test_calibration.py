@@ -1,0 +1,57 @@
+"""Confidence calibration, ECE and the reject threshold."""
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from lpr import calibration as cal
+from lpr.cli import main
+
+
+def overconfident(n=4000, seed=0):
+    """Raw confidences whose true probability of being right is sigmoid(3 log conf + 1), well
+    below the confidence itself (over-confident), as a real network's often is."""
+    rng = np.random.default_rng(seed)
+    conf = rng.uniform(0.3, 1.0, n)
+    return conf, rng.random(n) < 1 / (1 + np.exp(-(3 * np.log(conf) + 1)))
+
+
+def test_calibration_removes_overconfidence():
+    conf, correct = overconfident()
+    before = cal.expected_calibration_error(conf, correct)
+    after = cal.expected_calibration_error(cal.cross_validated(conf, correct), correct)
+    assert before > 0.1 and after < 0.03
+    fitted = cal.fit(conf, correct)
+    assert fitted["a"] == pytest.approx(3, abs=0.6) and fitted["b"] == pytest.approx(1, abs=0.3)
+
+
+def test_calibration_keeps_the_order_of_readings():
+    conf, correct = overconfident()
+    mapped = cal.apply(conf, cal.fit(conf, correct))
+    assert np.array_equal(np.argsort(conf), np.argsort(mapped))
+    assert cal.apply(0.5, None) == 0.5
+
+
+def test_reject_threshold_reaches_the_precision_with_the_most_plates():
+    conf = np.array([0.99, 0.98, 0.97, 0.9, 0.8, 0.7])
+    correct = np.array([True, True, True, True, False, True])
+    assert cal.reject_threshold(conf, correct, precision=1.0) == (0.9, pytest.approx(4 / 6))
+    assert cal.reject_threshold(conf, correct, precision=0.8) == (0.7, 1.0)
+    assert cal.reject_threshold(conf, ~correct, precision=1.0) == (1.0, 0.0)
+
+
+def test_calibrate_stores_the_map_and_predict_uses_it(tiny_run, tiny_dataset, tmp_path, capsys):
+    from lpr.pipeline import Recognizer
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    raw = Recognizer.load(run).read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence
+    assert main(["calibrate", "--model", str(run), "--data", str(tiny_dataset)]) == 0
+    assert "expected calibration error" in capsys.readouterr().out
+    stored = torch.load(run / "lprnet.pt", weights_only=True)["calibration"]
+    assert {"a", "b", "threshold", "coverage", "ece_before", "ece_after"} <= set(stored)
+    r = Recognizer.load(run)
+    assert r.read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence == pytest.approx(cal.apply(raw, stored))
+    assert Recognizer.load(run, calibrated=False).read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence == raw

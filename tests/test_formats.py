@@ -1,0 +1,127 @@
+"""Plate formats, prefix beam search and format-constrained decoding."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from lpr.alphabet import Alphabet
+from lpr.decoding import beam_search, char_confidences, decode, greedy_decode
+from lpr.formats import FormatError, PlateFormat
+
+CN = Alphabet.resolve("cn")
+LATIN = Alphabet.resolve("latin")
+SMALL = Alphabet("AB1")  # classes: 0 blank, 1 A, 2 B, 3 1
+
+
+def probs_of(rows, alphabet=SMALL):
+    """(C, T) probabilities from one {symbol-or-'-': p} dict per step; the rest spread evenly."""
+    C = alphabet.num_classes
+    out = np.zeros((C, len(rows)))
+    for t, row in enumerate(rows):
+        for sym, p in row.items():
+            out[0 if sym == "-" else alphabet.symbols.index(sym) + 1, t] = p
+        rest = 1 - out[:, t].sum()
+        free = out[:, t] == 0
+        out[free, t] = rest / free.sum()
+    return out
+
+
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("皖A12345", True),
+        ("皖AD12345", True),  # small new-energy car
+        ("皖A12345F", True),  # large new-energy vehicle
+        ("皖A1234", False),
+        ("皖AJC828S", False),  # 8 characters, but not a new-energy plate
+        ("A皖12345", False),
+        ("皖1A2345", False),  # second character must be a letter
+    ],
+)
+def test_cn_format(text, ok):
+    assert PlateFormat.resolve("cn", CN).matches(text) is ok
+
+
+def test_user_patterns_with_alternatives_and_sets():
+    f = PlateFormat.resolve("@@@-####|[AB]##", LATIN)
+    assert f.matches("ABC-1234") and f.matches("B12")
+    assert not f.matches("ABC1234") and not f.matches("C12") and not f.matches("ABC-123")
+
+
+@pytest.mark.parametrize("bad", ["[AB", "", "%%%"])  # '%' means province: latin has none
+def test_bad_patterns_are_refused(bad):
+    with pytest.raises(FormatError):
+        PlateFormat.resolve(bad, LATIN)
+
+
+def test_beam_search_sums_alignments_where_greedy_cannot():
+    # Each step says blank 0.6, A 0.4: greedy reads nothing, yet "A" has probability
+    # 0.4*0.4 + 0.4*0.6 + 0.6*0.4 = 0.64 over its three alignments.
+    p = probs_of([{"-": 0.6, "A": 0.4, "B": 0.0, "1": 0.0}] * 2)
+    assert greedy_decode(p[None], SMALL)[0].text == ""
+    (best, prob), (second, prob2) = beam_search(p, SMALL, top_k=2)
+    assert best == "A" and prob == pytest.approx(0.64)
+    assert second == "" and prob2 == pytest.approx(0.36)
+
+
+def test_beam_probabilities_are_exact_for_every_reading():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(SMALL.num_classes), size=4).T  # (C, T), a random 4-step output
+    brute: dict[str, float] = {}
+    for path in itertools.product(range(SMALL.num_classes), repeat=4):
+        text = greedy_decode(np.eye(SMALL.num_classes)[list(path)].T[None], SMALL)[0].text
+        brute[text] = brute.get(text, 0.0) + float(np.prod([p[c, t] for t, c in enumerate(path)]))
+    results = beam_search(p, SMALL, top_k=5, beam_width=200, min_prob=0.0)
+    expected = sorted(brute.items(), key=lambda kv: -kv[1])[:5]
+    assert [t for t, _ in results] == [t for t, _ in expected]
+    assert [q for _, q in results] == pytest.approx([q for _, q in expected])
+
+
+def test_constrained_decoding_fixes_a_spurious_character_and_says_so():
+    steps = [{c: 0.95} for c in "皖A12345"]
+    steps.insert(5, {"7": 0.55, "-": 0.45})  # a weak extra character: greedy reads 8
+    p = probs_of(steps, CN)
+    assert greedy_decode(p[None], CN)[0].text == "皖A123745"
+    (r,) = decode(p[None], CN, plate_format=PlateFormat.resolve("cn", CN))
+    assert r.text == "皖A12345" and r.format_matched and r.plate_format == "cn"
+    assert len(r.char_confidences) == 7 and r.confidence == pytest.approx(np.prod(r.char_confidences))
+
+
+def test_constrained_decoding_never_invents_a_character():
+    p = probs_of([{"A": 0.99}, {"B": 0.99}], SMALL)  # clearly "AB"; the format wants a digit
+    (r,) = decode(p[None], SMALL, plate_format=PlateFormat.parse("@#", SMALL))
+    assert r.text == "AB" and r.format_matched is False
+
+
+def test_top_k_candidates_and_their_dict_form():
+    p = probs_of([{"A": 0.6, "B": 0.4}, {"-": 0.9}], SMALL)
+    (r,) = decode(p[None], SMALL, top_k=2)
+    assert [t for t, _ in r.candidates] == ["A", "B"]
+    d = r.to_dict()
+    assert (
+        d["candidates"][0]["text"] == "A" and 0 < d["candidates"][1]["probability"] < d["candidates"][0]["probability"]
+    )
+
+
+def test_aligned_confidences_match_greedy_on_the_greedy_text():
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(SMALL.num_classes) * 0.3, size=12).T
+    (g,) = greedy_decode(p[None], SMALL)
+    if g.text:
+        assert char_confidences(p, SMALL, g.text) == pytest.approx(g.char_confidences)
+
+
+def test_a_model_remembers_the_format_it_was_trained_with(tmp_path, tiny_dataset):
+    from lpr.pipeline import Recognizer
+    from lpr.training import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=[str(tiny_dataset)], out=str(tmp_path), epochs=1, batch_size=8, threads=2, plate_format="cn7",
+        model={"stem": 8, "block1": 16, "block2": 32, "head": 32},
+    )  # fmt: skip
+    train(cfg, progress=False)
+    assert Recognizer.load(tmp_path).plate_format.name == "cn7"
+    assert Recognizer.load(tmp_path, plate_format="none").plate_format is None
+    with pytest.raises(FormatError):
+        train(TrainConfig(data=[str(tiny_dataset)], out=str(tmp_path / "bad"), plate_format="[AB"), progress=False)
