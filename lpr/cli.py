@@ -244,6 +244,8 @@ def cmd_synth(args) -> int:
 
 
 def cmd_export(args) -> int:
+    import numpy as np
+
     from .data import read_source
     from .export import FP32_FILE, INT8_FILE, export_onnx, quantize_int8
     from .pipeline import Recognizer
@@ -252,7 +254,10 @@ def cmd_export(args) -> int:
     if args.int8:
         if not args.calibration:
             raise ValueError("--int8 needs --calibration DATA (real plates, e.g. a training split)")
-        images = [s.path for s in read_source(args.calibration)][: args.calibration_size]
+        # A fixed random sample of all sources: the first N of one would be one camera's plates.
+        images = [s.path for source in args.calibration for s in read_source(source)]
+        order = np.random.default_rng(0).permutation(len(images))[: args.calibration_size]
+        images = [images[i] for i in order]
         out = quantize_int8(recognizer, images, args.out or recognizer.model_dir / INT8_FILE)
     else:
         out = export_onnx(recognizer, args.out or recognizer.model_dir / FP32_FILE, args.opset)
@@ -275,6 +280,17 @@ def cmd_bench(args) -> int:
 # ---------------------------------------------------------------------------- parser
 
 
+def add_format_option(p: argparse.ArgumentParser) -> None:
+    # argparse %-formats help strings, so the pattern's '%' is written '%%'.
+    p.add_argument(
+        "--format",
+        default="default",
+        metavar="NAME|PATTERN",
+        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
+        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, %% province, ? any), or none",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     ap = argparse.ArgumentParser(prog="lpr", description="Licence-plate recognition: STN + LPRNet.")
@@ -293,13 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
     p.add_argument("--show-stn", metavar="OUT.png", help="save input | STN-rectified pairs (first 32 plates)")
-    p.add_argument(
-        "--format",
-        default="default",
-        metavar="NAME|PATTERN",
-        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
-        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, % province, ? any), or none",
-    )
+    add_format_option(p)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="torch threads; 0 = all cores")
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
@@ -317,13 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare-decoders", action="store_true", help="also report greedy vs beam vs format-constrained accuracy"
     )
     p.add_argument("--report", metavar="DIR", help="also write a self-contained HTML report to DIR/index.html")
-    p.add_argument(
-        "--format",
-        default="default",
-        metavar="NAME|PATTERN",
-        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
-        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, % province, ? any), or none",
-    )
+    add_format_option(p)
     p.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"], help="inference engine")
     p.set_defaults(func=cmd_evaluate)
 
@@ -416,7 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")
-    p.add_argument("--calibration", help="real plates to calibrate int8 on (a training split, never validation)")
+    p.add_argument(
+        "--calibration",
+        action="append",
+        metavar="DATA",
+        help="real plates to calibrate int8 on (training splits, never validation); repeatable",
+    )
     p.add_argument("--calibration-size", type=int, default=512, help="plates used for calibration")
     p.set_defaults(func=cmd_export)
 

@@ -210,8 +210,45 @@ def to_ndarray(image) -> np.ndarray:
     return img
 
 
+def trim_letterbox(img: np.ndarray) -> np.ndarray:
+    """Cut the flat bands a detector adds when it letterboxes a crop into a square.
+
+    Only square-ish images are touched (a plate crop never is), and only bands of a flat
+    letterbox colour (white, black or YOLO's grey 114) at least 8% thick, so real plate
+    borders stay. Without this a 640x640 letterboxed plate would be squashed to a few rows.
+    """
+    H, W = img.shape[:2]
+    if not 0.8 <= W / H <= 1.25 or min(H, W) < 16:
+        return img
+    if np.ptp(img[[0, -1]].reshape(-1, 3).mean(axis=0)) > 10:  # coloured edges: no letterbox
+        return img
+    gray = img.mean(axis=2)
+    top, bottom = _flat_band(gray), _flat_band(gray[::-1])
+    left, right = _flat_band(gray.T), _flat_band(gray.T[::-1])
+    if top + bottom > 0.75 * H or left + right > 0.75 * W:  # a blank image: leave it
+        return img
+    if top == bottom == left == right == 0:
+        return img
+    return img[top : H - bottom, left : W - right]
+
+
+def _flat_band(gray: np.ndarray) -> int:
+    """Rows of one letterbox colour at the top of ``gray``; 0 unless the band is >= 8% thick."""
+    level = float(np.median(gray[0]))
+    if not (level >= 235 or level <= 20 or abs(level - 114) <= 8):
+        return 0
+    flat = (gray.std(axis=1) < 8) & (np.abs(gray.mean(axis=1) - level) < 12)
+    n = len(flat) if flat.all() else int(np.argmin(flat))
+    return n if n >= 0.08 * len(flat) else 0
+
+
 def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize a BGR image to ``size`` = (width, height), with area averaging when shrinking."""
+    """Letterbox bands trimmed, then stretched to ``size`` = (width, height), area-averaged when shrinking.
+
+    Stretching (not padding) keeps every input pixel for the characters; synthetic plates of
+    2:1 to 5:1 layouts are stretched the same way, so the model learns the distortion.
+    """
+    img = trim_letterbox(img)
     w, h = size
     if img.shape[1] == w and img.shape[0] == h:
         return img

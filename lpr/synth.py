@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lpr.alphabet import CN_LETTERS, CN_PROVINCES, DIGITS, LATIN_LETTERS
+from lpr.data import trim_letterbox
 
 log = logging.getLogger(__name__)
 
@@ -1361,8 +1362,8 @@ def _render(
     img = _lighting(img, rng, st.glare_p)
     img = _photometric(img, rng)
     img = _degrade(img, rng, st.harsh)
-    if letterbox:
-        img = _letterbox(img, rng)
+    if letterbox:  # ... and what preprocessing then makes of it (data.resize trims the bands)
+        img = trim_letterbox(_letterbox(img, rng))
     if out_size is not None:
         interp = cv2.INTER_AREA if rng.random() < 0.7 else cv2.INTER_LINEAR
         img = cv2.resize(img, tuple(out_size), interpolation=interp)

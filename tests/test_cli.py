@@ -93,6 +93,16 @@ def test_predict_json_and_failure_exit_code(tiny_run, tmp_path, capsys):
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.parametrize(
+    "command", ["predict", "evaluate", "serve", "calibrate", "models", "train", "export", "bench", "synth"]
+)
+def test_every_command_has_working_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: lpr" in capsys.readouterr().out
+
+
 def test_unknown_model_is_a_usage_error(capsys):
     assert main(["predict", "--model", "no-such-model", str(SAMPLES)]) == 2
     assert "no model" in capsys.readouterr().err

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lpr.alphabet import Alphabet
-from lpr.data import ImageError, check_labels, load_image, parse_ccpd_name, read_source
+from lpr.data import ImageError, check_labels, load_image, parse_ccpd_name, read_source, resize, trim_letterbox
 
 from .conftest import write_csv
 
@@ -83,3 +83,25 @@ def test_non_ascii_path(tmp_path):
     path = tmp_path / "车牌_皖A.png"
     path.write_bytes(buf.tobytes())
     assert load_image(path).mean() == 7
+
+
+def test_trim_letterbox_cuts_only_letterbox_bands():
+    rng = np.random.default_rng(0)
+    plate = rng.integers(30, 220, (40, 100, 3), dtype=np.uint8)
+    for fill in (255, 0, 114):
+        square = np.full((100, 100, 3), fill, np.uint8)
+        square[30:70] = plate
+        assert trim_letterbox(square).shape == (40, 100, 3)
+        assert resize(square, (94, 24)).shape == (24, 94, 3)
+    # A plate crop is never square: a flat white top band on one stays.
+    wide = np.full((40, 100, 3), 255, np.uint8)
+    wide[10:] = plate[10:]
+    assert trim_letterbox(wide) is wide
+    # A square crop with a coloured (not letterbox-coloured) border stays whole.
+    blue = np.zeros((100, 100, 3), np.uint8)
+    blue[:] = (200, 60, 20)
+    blue[30:70] = plate
+    assert trim_letterbox(blue) is blue
+    # A blank image is not trimmed to nothing.
+    blank = np.full((64, 64, 3), 255, np.uint8)
+    assert trim_letterbox(blank) is blank

@@ -11,6 +11,7 @@ import pytest
 
 from lpr import synth
 from lpr.alphabet import CN_LETTERS, CN_PROVINCES, DIGITS, LATIN_LETTERS, Alphabet
+from lpr.data import trim_letterbox
 
 
 def _render(seed: int, out_size=(94, 24)) -> np.ndarray:
@@ -291,10 +292,18 @@ def test_latin_fonts_cover_the_small_print():
                 assert synth.word_mask(f, w).shape[0] > 5
 
 
-def test_letterboxed_taiwan_crops():
-    st = synth.PlateStyle(**{**synth.TW.__dict__, "letterbox_p": 1.0})
+def test_letterboxed_crops_are_trimmed_like_real_ones():
+    # The Taiwan crops come letterboxed into squares; synthetic ones are letterboxed the same
+    # way and then trimmed by the preprocessing every real crop gets (data.trim_letterbox).
     rng = np.random.default_rng(8)
-    img = synth._render("ABC-1234", rng, (96, 96), st)
-    assert img.shape == (96, 96, 3)
+    plate = rng.integers(0, 256, (60, 150, 3), dtype=np.uint8)
+    boxed = synth._letterbox(plate, rng)
+    assert boxed.shape[0] == boxed.shape[1] == 150
+    trimmed = trim_letterbox(boxed)
+    assert abs(trimmed.shape[0] - 60) <= 2 and abs(trimmed.shape[1] - 150) <= 2
+
+    st = synth.PlateStyle(**{**synth.TW.__dict__, "letterbox_p": 1.0})
+    img = synth._render("ABC-1234", np.random.default_rng(8), (128, 32), st)
+    assert img.shape == (32, 128, 3)
     rows = img.astype(int).std(axis=(1, 2))
-    assert rows[:5].max() < 12 and rows[-5:].max() < 12  # flat padding above and below the plate
+    assert rows[:3].max() > 12 or rows[-3:].max() > 12  # not a plate squashed between flat bands
