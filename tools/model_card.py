@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""Measure a trained `cn`-style model and print its model card (markdown) to stdout.
+"""Measure a trained model and print its model card (markdown) to stdout.
 
 Every figure in the card comes from this script's own measurements:
 
     python tools/model_card.py --model runs/cn --ablation runs/cn_nostn > weights/cn/README.md
+    python tools/model_card.py --model runs/latin > weights/latin/README.md
 
 Validation is on the fixed real splits in data/splits (never trained on), plus a
 geometrically distorted copy of them (tools/distort_split.py) to show what the STN buys.
@@ -26,22 +27,47 @@ from lpr.checkpoints import read_checkpoint  # noqa: E402
 from lpr.evaluation import evaluate_model  # noqa: E402
 from lpr.pipeline import Recognizer, resolve_model_dir  # noqa: E402
 
-VAL = {"ccpd": "data/splits/ccpd/val.csv", "cn2": "data/splits/cn2/val.csv"}
+# What each alphabet's card says about what the model is for, where its real data came from and
+# what it cannot do; everything else is measured.
+ABOUT = {
+    "cn": (
+        "Chinese blue plates",
+        "Real training splits: CCPD crops from sirius-ai/LPRNet_Pytorch (Apache-2.0) and\n"
+        "chenweijiang99/yolo_-lprnet_-pytorch (Apache-2.0); see ../shared/data/README.md.",
+        "Blue 7-character plates only (no green new-energy, yellow, police or two-line plates);\n"
+        "expects a plate crop from a detector, not a whole scene.",
+    ),
+    "latin": (
+        "single-line Latin plates (0-9, A-Z and the printed `-` where labels keep it)",
+        "Real training splits: openalpr/benchmarks US crops (AGPL-3.0), hermeschen1116 Taiwan crops,\n"
+        "IzzatulloOne/LPRNet Uzbek crops; Brazil's crops (openalpr/train-detector, AGPL-3.0) are used only\n"
+        "for validation, as a country without real training data. See ../shared/data/README.md.",
+        "Single-line plates only (stacked small text such as US state names is ignored, two-line plates\n"
+        "are not read); expects a plate crop from a detector, not a whole scene.",
+    ),
+}
 
 
-def distorted(name: str) -> Path:
+def validation_splits(train_config: dict) -> dict[str, str]:
+    """The model's own validation sources, named after their folder (data/splits/us/val.csv -> us)."""
+    return {Path(v).parent.name: v for v in train_config.get("val", [])}
+
+
+def distorted(name: str, path: str) -> Path:
     """The distorted copy of a validation split, written on first use."""
     out = ROOT / "cache" / "distorted" / f"{name}_val"
     if not (out / "labels.csv").exists():
         subprocess.run(
-            [sys.executable, str(ROOT / "tools" / "distort_split.py"), str(ROOT / VAL[name]), str(out)],
+            [sys.executable, str(ROOT / "tools" / "distort_split.py"), str(ROOT / path), str(out)],
             check=True,
             stdout=subprocess.DEVNULL,
         )
     return out / "labels.csv"
 
 
-def accuracy_rows(model: str, identity_stn: bool = False, plate_format: str | None = "default") -> dict[str, dict]:
+def accuracy_rows(
+    model: str, splits: dict[str, str], identity_stn: bool = False, plate_format: str | None = "default"
+) -> dict[str, dict]:
     """Evaluation on every split; ``identity_stn`` swaps the trained STN for an untrained one."""
     from lpr.models import STN
 
@@ -49,17 +75,24 @@ def accuracy_rows(model: str, identity_stn: bool = False, plate_format: str | No
     if identity_stn:
         r.stn = STN(r.stn.config).eval()
     rows = {}
-    for name, path in VAL.items():
+    for name, path in splits.items():
         rows[name] = evaluate_model(r, ROOT / path)
-        rows[f"{name} distorted"] = evaluate_model(r, distorted(name))
+        rows[f"{name} distorted"] = evaluate_model(r, distorted(name, path))
     return rows
+
+
+def recipe_commands(config: Path) -> list[str]:
+    """The commands quoted in a recipe's header comment (lines '#   lpr ...')."""
+    lines = config.read_text(encoding="utf-8").splitlines() if config.exists() else []
+    return [ln[1:].strip() for ln in lines if ln.startswith("#") and ln[1:].strip().startswith("lpr ")]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True)
     ap.add_argument("--ablation", help="the same recipe trained with --no-stn")
-    ap.add_argument("--per-province", type=int, default=100)
+    ap.add_argument("--per-province", type=int, default=100, help="cn only: synthetic plates per province")
+    ap.add_argument("--config", help="the recipe (default configs/NAME.yaml for model folder NAME)")
     ap.add_argument("--earlier", nargs="*", default=[], help="run folders of earlier stages (for time and data)")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -73,29 +106,34 @@ def main() -> None:
         seconds += sum(h.get("seconds", 0) for h in state["history"])
         configs.append(state["config"])
 
-    rows = accuracy_rows(args.model)
-    free = accuracy_rows(args.model, plate_format=None)
-    no_stn_at_inference = accuracy_rows(args.model, identity_stn=True)
-    ablation = accuracy_rows(args.ablation) if args.ablation else None
+    alphabet = meta["alphabet"]["name"]
+    what, data_note, limits = ABOUT.get(alphabet, ("plates", "", ""))
+    splits = validation_splits(configs[-1])
+    rows = accuracy_rows(args.model, splits)
+    free = accuracy_rows(args.model, splits, plate_format=None)
+    no_stn_at_inference = accuracy_rows(args.model, splits, identity_stn=True)
+    ablation = accuracy_rows(args.ablation, splits) if args.ablation else None
     r = Recognizer.load(args.model)
     onnx = Recognizer.load(args.model, backend="onnx")
-    from province_report import province_accuracy  # noqa: E402  (tools/ sibling)
+    provinces = None
+    if alphabet == "cn":
+        from province_report import province_accuracy  # noqa: E402  (tools/ sibling)
 
-    provinces = province_accuracy(r, args.per_province)
+        provinces = province_accuracy(r, args.per_province)
 
     p = print
     p(f"# `{model_dir.name}` model card\n")
     p(
-        f"STN + LPRNet for Chinese blue plates (alphabet `{meta['alphabet']['name']}`, "
+        f"STN + LPRNet for {what} (alphabet `{meta['alphabet']['name']}`, "
         f"{len(meta['alphabet']['symbols'])} symbols), input {meta['config']['input_size'][0]}x"
         f"{meta['config']['input_size'][1]} BGR. Epoch {meta.get('epoch')}, run `{meta.get('run_id')}`.\n"
     )
     p("## Accuracy on real plates it never trained on\n")
     p("Fixed validation splits (`data/splits/*/val.csv`, split by plate text); *distorted* = the same")
     p("plates rotated ±12°, sheared ±0.25, tilted and shifted off-centre (`tools/distort_split.py`).")
-    p("*Sequence accuracy* is what `lpr predict` gives by default (readings constrained to the `cn`")
-    p("plate format); *free reading* is the network's greedy reading (`--format none`). The STN columns")
-    p("use the default decoding.\n")
+    p("*Sequence accuracy* is what `lpr predict` gives by default (readings constrained to the model's")
+    p(f"plate format, `{r.plate_format.name if r.plate_format else 'none'}`); *free reading* is the network's")
+    p("greedy reading (`--format none`). The STN columns use the default decoding.\n")
     head = "| split | plates | sequence accuracy | char error rate | free reading | STN switched off at inference |"
     if ablation:
         head += " trained without STN (same recipe) |"
@@ -110,7 +148,8 @@ def main() -> None:
         if ablation:
             line += f" {ablation[name]['sequence_accuracy']:.2%} |"
         p(line)
-    p("\nCommand: `python tools/evaluate.py --model cn --data data/splits/ccpd/val.csv` (add `--format none`")
+    first = next(iter(splits.values()), "VAL.csv")
+    p(f"\nCommand: `python tools/evaluate.py --model {model_dir.name} --data {first}` (add `--format none`")
     p("for the free reading).\n")
     cal = meta.get("calibration")
     if cal:
@@ -122,18 +161,21 @@ def main() -> None:
             f"**Reject threshold {cal['threshold']:.3f}**: readings at or above it were "
             f"{cal['precision']:.1%}+ correct and cover {cal['coverage']:.1%} of those plates.\n"
         )
-    p(f"## Every province ({args.per_province} fresh synthetic plates each, seed never trained on)\n")
-    p("| " + " | ".join(provinces) + " |")
-    p("|" + "---|" * len(provinces))
-    p("| " + " | ".join(f"{v:.0%}" for v in provinces.values()) + " |\n")
-    p("Synthetic accuracy says only that no province is unknown to the model; judge it on real plates.\n")
+    if provinces:
+        p(f"## Every province ({args.per_province} fresh synthetic plates each, seed never trained on)\n")
+        p("| " + " | ".join(provinces) + " |")
+        p("|" + "---|" * len(provinces))
+        p("| " + " | ".join(f"{v:.0%}" for v in provinces.values()) + " |\n")
+        p("Synthetic accuracy says only that no province is unknown to the model; judge it on real plates.\n")
     p("## Speed (2-core CPU, 2 threads)\n")
     p("| backend | batch 1 latency (median) | model only, batch 64 | STN share |")
     p("|---|---|---|---|")
     p(f"| torch | {latency(r)[0]:.2f} ms | {model_throughput(r, 64):.0f} plates/s | {stn_share(r):.1%} |")
     p(f"| onnxruntime | {latency(onnx)[0]:.2f} ms | {model_throughput(onnx, 64):.0f} plates/s | |")
-    e2e = rows["ccpd"]["plates_per_second"]
-    p(f"\nEnd to end (files → text, torch, batch 64) on the ccpd split: {e2e:.0f} plates/s.\n")
+    first_name = next(iter(splits), None)
+    if first_name:
+        e2e = rows[first_name]["plates_per_second"]
+        p(f"\nEnd to end (files → text, torch, batch 64) on the {first_name} split: {e2e:.0f} plates/s.\n")
     p("## Training\n")
     for i, cfg in enumerate(configs, 1):
         data = ", ".join(f"`{d}`" for d in cfg.get("data", []))
@@ -147,18 +189,15 @@ def main() -> None:
     p(f"- Training time: {seconds / 60:.0f} min on 2 CPU cores, plus ≈ 3 min to render the synthetic set.")
     p("- Recipe (from the project root):\n")
     p("  ```bash")
-    p("  lpr synth --alphabet cn --n 150000 --seed 1 --out cache/synth_cn")
-    p("  lpr train --config configs/cn.yaml --out runs/cn")
-    if len(configs) > 1:
-        p("  lpr train --config configs/cn_finetune.yaml --out runs/cn_ft")
+    config = Path(args.config) if args.config else ROOT / "configs" / f"{model_dir.name}.yaml"
+    for command in recipe_commands(config):
+        p(f"  {command}")
     p("  ```")
     p("\n## Data and licences\n")
     p("Synthetic plates rendered by `lpr.synth` (fonts in `lpr/assets/fonts`, OFL / Bitstream Vera).")
-    p("Real training splits: CCPD crops from sirius-ai/LPRNet_Pytorch (Apache-2.0) and")
-    p("chenweijiang99/yolo_-lprnet_-pytorch (Apache-2.0); see ../shared/data/README.md.")
+    p(data_note)
     p("\n## Limits\n")
-    p("Blue 7-character plates only (no green new-energy, yellow, police or two-line plates);")
-    p("expects a plate crop from a detector, not a whole scene.")
+    p(limits)
 
 
 if __name__ == "__main__":
