@@ -170,6 +170,8 @@ def cmd_train(args) -> int:
     try:
         result = train(cfg, resume=args.resume, progress=not args.quiet)
     except Interrupted as e:
+        if not main_rank:
+            return 130
         print(
             f"lpr: interrupted in epoch {e.epoch} after {e.batches_done}/{e.batches} batches; "
             f"state saved in {cfg.out} (continue with --resume)",
@@ -212,8 +214,8 @@ def cmd_serve(args) -> int:
     limits = Limits(args.max_upload_mb, args.max_pixels, args.max_files)
     print(f"lpr: serving {args.model} on http://{args.host}:{args.port} (POST /v1/read)", file=sys.stderr)
     serve(
-        args.model, args.host, args.port, args.backend, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-        limits=limits,
+        args.model, args.host, args.port, args.backend, plate_format=args.format, top_k=args.top_k,
+        max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, limits=limits,
     )  # fmt: skip
     return 0
 
@@ -351,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted file")
     p.add_argument("--max-pixels", type=int, default=40_000_000, help="largest accepted image (width x height)")
     p.add_argument("--max-files", type=int, default=64, help="most files in one request")
+    p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
+    add_format_option(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

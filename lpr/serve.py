@@ -186,8 +186,16 @@ def create_app(recognizer: Recognizer, model_name: str, max_batch: int = 64, max
     return app
 
 
-def serve(model: str, host: str = "127.0.0.1", port: int = 8000, backend: str = "onnx", **kw) -> None:
+def serve(
+    model: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    backend: str = "onnx",
+    plate_format: str | None = "default",
+    top_k: int = 0,
+    **kw,
+) -> None:
     import uvicorn
 
-    recognizer = Recognizer.load(model, backend=backend)
+    recognizer = Recognizer.load(model, backend=backend, plate_format=plate_format, top_k=top_k)
     uvicorn.run(create_app(recognizer, model, **kw), host=host, port=port, log_level="warning")

@@ -172,8 +172,9 @@ class StopRequest:
     nothing happened; a second Ctrl-C stops at once (the last completed epoch is kept).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, announce: bool = True) -> None:
         self.requested = False
+        self.announce = announce  # under torchrun every rank gets the signal; one of them says so
         self.previous: dict = {}
 
     def __enter__(self) -> StopRequest:
@@ -186,7 +187,8 @@ class StopRequest:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nlpr: stopping after this batch (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+        if self.announce:
+            print("\nlpr: stopping after this batch (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc) -> None:
         for sig, handler in self.previous.items():
@@ -440,7 +442,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
         job.world,
         torch.get_num_threads(),
     )
-    with StopRequest() as stop:
+    with StopRequest(announce=job.main) as stop:
         for epoch in range(start_epoch, cfg.epochs):
             epoch_seed = cfg.seed * 100003 + epoch
             torch.manual_seed(epoch_seed + 7_777_777 * job.rank)  # dropout, reproducible per epoch

@@ -27,7 +27,7 @@ def server():
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lpr", "serve", "--model", "cn", "--port", str(port), "--max-wait-ms", "20",
-         "--max-upload-mb", "1", "--max-pixels", "4000000"],
+         "--max-upload-mb", "1", "--max-pixels", "4000000", "--top-k", "3"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -61,6 +61,8 @@ def test_reads_several_plates_in_one_request(server):
     first = body["readings"][0]
     assert first["text"] == "沪C21F13" and 0 < first["confidence"] <= 1 and len(first["char_confidences"]) == 7
     assert first["format_matched"] is True and first["time_ms"] > 0
+    candidates = first["candidates"]  # --top-k 3
+    assert 1 <= len(candidates) <= 3 and candidates[0]["text"] == "沪C21F13"
 
 
 def test_bad_inputs_get_json_errors_and_the_server_keeps_serving(server):

@@ -131,9 +131,10 @@ def main() -> None:
     p("## Accuracy on real plates it never trained on\n")
     p("Fixed validation splits (`data/splits/*/val.csv`, split by plate text); *distorted* = the same")
     p("plates rotated ±12°, sheared ±0.25, tilted and shifted off-centre (`tools/distort_split.py`).")
+    fmt = r.plate_format.name if r.plate_format else "none"
     p("*Sequence accuracy* is what `lpr predict` gives by default (readings constrained to the model's")
-    p(f"plate format, `{r.plate_format.name if r.plate_format else 'none'}`); *free reading* is the network's")
-    p("greedy reading (`--format none`). The STN columns use the default decoding.\n")
+    p(f"plate format, `{fmt}`); *free reading* is the network's greedy reading (`--format none`).")
+    p("The STN columns use the default decoding.\n")
     head = "| split | plates | sequence accuracy | char error rate | free reading | STN switched off at inference |"
     if ablation:
         head += " trained without STN (same recipe) |"
@@ -180,7 +181,8 @@ def main() -> None:
     for i, cfg in enumerate(configs, 1):
         data = ", ".join(f"`{d}`" for d in cfg.get("data", []))
         p(
-            f"- Stage {i}{' (from stage ' + str(i - 1) + ')' if cfg.get('init') else ''}: {data}; "
+            f"- {'Stage ' + str(i) + ': ' if len(configs) > 1 else 'Data: '}"
+            f"{'(from stage ' + str(i - 1) + ') ' if cfg.get('init') else ''}{data}; "
             f"{cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
             f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
             f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}."
