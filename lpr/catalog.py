@@ -60,7 +60,8 @@ def list_models(weights_dir: Path, user_dirs: list[str | Path]) -> list[dict]:
 
 def format_models(models: list[dict]) -> str:
     """A fixed-width table, one model per line."""
-    rows = [("NAME", "KIND", "ALPHABET", "INPUT", "SIZE", "VALIDATION ACCURACY")]
+    # The figures recorded at the saved epoch (free reading); model cards add format-constrained ones.
+    rows = [("NAME", "KIND", "ALPHABET", "INPUT", "SIZE", "VALIDATION ACCURACY (at training)")]
     for m in models:
         if "error" in m:
             rows.append((m["name"], m["kind"], "-", "-", f"{m['size_mb']:.1f} MB", f"unusable: {m['error']}"))

@@ -192,7 +192,7 @@ def cmd_models(args) -> int:
     from .catalog import format_models, list_models
     from .pipeline import WEIGHTS_DIR
 
-    user_dirs = args.dirs if args.dirs is not None else [d for d in ["runs"] if Path(d).is_dir()]
+    user_dirs = args.dirs or [d for d in ["runs"] if Path(d).is_dir()]  # argparse gives [] for none
     for d in user_dirs:
         if not Path(d).is_dir():
             raise FileNotFoundError(f"{d}: no such folder")

@@ -186,7 +186,7 @@ def test_evaluation_reads_raw_ccpd_images_through_their_box(tiny_run, tmp_path):
     assert (result["errors"][0]["predicted"] if result["errors"] else label) == crop_reading.text
 
 
-def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys):
+def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys, monkeypatch):
     import shutil
 
     runs = tmp_path / "runs"
@@ -205,6 +205,10 @@ def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:4] == ["NAME", "KIND", "ALPHABET", "INPUT"]
     assert any(line.startswith("cn ") and "94x24" in line for line in table)
+
+    monkeypatch.chdir(tmp_path)  # no folders named: ./runs is searched
+    assert main(["models", "--json"]) == 0
+    assert "runs/mine" in {m["name"] for m in json.loads(capsys.readouterr().out)}
 
 
 def test_predict_top_k_and_format(capsys):
@@ -246,3 +250,19 @@ def test_stn_views_from_predict_and_training(tiny_run, tmp_path, capsys):
     grid = cv2.imread(str(out))
     assert grid is not None and grid.shape[0] > 24 * 2 * 4  # 8 plates, 2 pairs per row, scaled 2x
     assert sorted(p.name for p in (tiny_run / "stn").iterdir()) == ["epoch_001.png", "epoch_002.png"]
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "latin" / "lprnet.pt").exists(), reason="no shipped latin model")
+def test_shipped_latin_model_reads_clean_plates_of_every_layout():
+    from lpr import synth
+
+    r = Recognizer.load("latin")
+    assert r.input_size == (128, 32) and r.alphabet.name == "latin"
+    rng = np.random.default_rng(2024)  # a seed no training set uses
+    layouts = ["us", "eu", "uk", "mercosur", "br_old", "tw", "uz"]
+    plates = [synth.random_plate(rng, style) for style in layouts for _ in range(4)]
+    images = [synth.render_plate(p.printed, rng, None, p.style, clean=True) for p in plates]
+    readings = [x.text for x in r.read_batch(images)]
+    correct = sum(x == p.label for x, p in zip(readings, plates))
+    # Clean, flat renders: a working model reads nearly all; broken weights read none.
+    assert correct >= 0.85 * len(plates), list(zip(readings, [p.label for p in plates]))
