@@ -131,9 +131,12 @@ def main() -> None:
     p("## Accuracy on real plates it never trained on\n")
     p("Fixed validation splits (`data/splits/*/val.csv`, split by plate text); *distorted* = the same")
     p("plates rotated ±12°, sheared ±0.25, tilted and shifted off-centre (`tools/distort_split.py`).")
-    fmt = r.plate_format.name if r.plate_format else "none"
-    p("*Sequence accuracy* is what `lpr predict` gives by default (readings constrained to the model's")
-    p(f"plate format, `{fmt}`); *free reading* is the network's greedy reading (`--format none`).")
+    if r.plate_format:
+        p("*Sequence accuracy* is what `lpr predict` gives by default (readings constrained to the model's")
+        p(f"plate format, `{r.plate_format.name}`); *free reading* is the network's greedy reading (`--format none`).")
+    else:
+        p("*Sequence accuracy* is what `lpr predict` gives by default: the model has no default plate format,")
+        p("so it equals the free reading (pass `--format PATTERN` to constrain readings).")
     p("The STN columns use the default decoding.\n")
     head = "| split | plates | sequence accuracy | char error rate | free reading | STN switched off at inference |"
     if ablation:
