@@ -109,11 +109,12 @@ def main() -> None:
     alphabet = meta["alphabet"]["name"]
     what, data_note, limits = ABOUT.get(alphabet, ("plates", "", ""))
     splits = validation_splits(configs[-1])
+    r = Recognizer.load(args.model)
     rows = accuracy_rows(args.model, splits)
-    free = accuracy_rows(args.model, splits, plate_format=None)
+    # Without a default format the default reading is the free one: no second pass needed.
+    free = accuracy_rows(args.model, splits, plate_format=None) if r.plate_format else rows
     no_stn_at_inference = accuracy_rows(args.model, splits, identity_stn=True)
     ablation = accuracy_rows(args.ablation, splits) if args.ablation else None
-    r = Recognizer.load(args.model)
     onnx = Recognizer.load(args.model, backend="onnx")
     provinces = None
     if alphabet == "cn":
@@ -124,7 +125,7 @@ def main() -> None:
     p = print
     p(f"# `{model_dir.name}` model card\n")
     p(
-        f"STN + LPRNet for {what} (alphabet `{meta['alphabet']['name']}`, "
+        f"STN + LPRNet for {what} (alphabet `{alphabet}`, "
         f"{len(meta['alphabet']['symbols'])} symbols), input {meta['config']['input_size'][0]}x"
         f"{meta['config']['input_size'][1]} BGR. Epoch {meta.get('epoch')}, run `{meta.get('run_id')}`.\n"
     )
@@ -153,8 +154,10 @@ def main() -> None:
             line += f" {ablation[name]['sequence_accuracy']:.2%} |"
         p(line)
     first = next(iter(splits.values()), "VAL.csv")
-    p(f"\nCommand: `python tools/evaluate.py --model {model_dir.name} --data {first}` (add `--format none`")
-    p("for the free reading).\n")
+    p(
+        f"\nCommand: `python tools/evaluate.py --model {model_dir.name} --data {first}`"
+        + (" (add `--format none`\nfor the free reading).\n" if r.plate_format else ".\n")
+    )
     cal = meta.get("calibration")
     if cal:
         p("## Confidence and reject threshold\n")
