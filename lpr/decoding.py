@@ -18,8 +18,9 @@ SCHEMA_VERSION = 1  # of the JSON readings (`lpr predict --json`, the HTTP servi
 class Reading:
     """What the recogniser read from one plate.
 
-    ``confidence`` is the product of the character confidences: the model's probability that
-    every character is right, if their errors were independent. An empty reading has 0.
+    ``confidence`` is the product of the character confidences (see :func:`identity_odds`):
+    how sure the model is that every character is the one it read. An empty reading has 0.
+    The Recognizer maps it through the model's calibration, when it has one.
     """
 
     text: str
@@ -52,15 +53,34 @@ class Reading:
         return d
 
 
+def identity_odds(probs: np.ndarray) -> np.ndarray:
+    """(..., C, T) probabilities -> each class's p / (p + the strongest other character's p).
+
+    A character's confidence measures it against its nearest rival (8 vs B, G vs 6). The
+    blank's share at a step says *where* a character is, not *which* one, so it is left out:
+    with it, a character on an alignment boundary looked doubtful and a reject threshold had
+    to turn away more right readings (shipped cn model: 94.0% -> 96.1% of plates accepted at
+    99.5% precision on its validation split). Blank rows are 0.
+    """
+    probs = np.asarray(probs, dtype=np.float32)
+    chars = probs[..., 1:, :]
+    padded = np.concatenate([chars, np.zeros_like(chars[..., :1, :])], axis=-2)  # one-symbol alphabets
+    top2 = -np.partition(-padded, 1, axis=-2)[..., :2, :]  # best and second-best character per step
+    rival = np.where(chars >= top2[..., :1, :], top2[..., 1:2, :], top2[..., :1, :])
+    out = np.zeros_like(probs)
+    out[..., 1:, :] = chars / np.maximum(chars + rival, 1e-30)
+    return out
+
+
 def greedy_decode(probs: torch.Tensor | np.ndarray, alphabet: Alphabet) -> list[Reading]:
     """Decode (B, C, T) class probabilities: best class per step, merge repeats, drop blanks.
 
-    A character's confidence is the highest probability it reached over the steps it spans.
-    The first time step is treated like any other (one peer's decoder drops it).
+    A character's confidence is the highest :func:`identity_odds` it reached over the steps it
+    spans. The first time step is treated like any other (one peer's decoder drops it).
     """
     probs = probs.detach().cpu().numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs)
     best = probs.argmax(axis=1)  # (B, T)
-    best_p = probs.max(axis=1)  # (B, T)
+    best_p = np.take_along_axis(identity_odds(probs), best[:, None, :], axis=1)[:, 0, :]  # (B, T)
     readings = []
     for classes, p in zip(best, best_p):
         chars, confs = [], []
@@ -167,7 +187,7 @@ def char_confidences(probs: np.ndarray, alphabet: Alphabet, text: str) -> list[f
     """Per-character confidences of ``text`` on one plate's (C, T) probabilities.
 
     The best CTC alignment of the text (Viterbi) assigns frames to characters; a character's
-    confidence is its highest probability over its frames, as in greedy decoding.
+    confidence is its highest :func:`identity_odds` over its frames, as in greedy decoding.
     """
     labels = alphabet.encode(text)
     if not labels:
@@ -192,10 +212,11 @@ def char_confidences(probs: np.ndarray, alphabet: Alphabet, text: str) -> list[f
     if not np.isfinite(max(score[S - 1, T - 1], score[S - 2, T - 1])):
         return [0.0] * len(labels)  # more characters than the output has steps
     s = S - 1 if score[S - 1, T - 1] >= score[S - 2, T - 1] else S - 2
+    odds = identity_odds(probs)
     confs = [0.0] * len(labels)
     for t in range(T - 1, -1, -1):
         if ext[s] != 0:
             k = (s - 1) // 2
-            confs[k] = max(confs[k], float(probs[ext[s], t]))
+            confs[k] = max(confs[k], float(odds[ext[s], t]))
         s = back[s, t]
     return confs

@@ -100,6 +100,24 @@ class STN(nn.Module):
         nn.init.zeros_(self.params.bias)
         self.register_buffer("base_grid", base_grid(*c.input_size, c.align_corners), persistent=False)
 
+    def warp_bounds(self) -> torch.Tensor:
+        """The bound of each of the six warp parameters, in the order ``params`` outputs them."""
+        c = self.config
+        r, s, t = math.radians(c.max_rotation_deg), c.max_log_scale, c.max_translation
+        return torch.tensor([r, s, s, c.max_shear, t, t])
+
+    def load_warps_of(self, other: STN) -> None:
+        """Take ``other``'s weights, keeping its warps even where this STN's bounds differ.
+
+        The head's pre-tanh outputs are scaled by old/new bound; tanh is near-linear for the small
+        warps a trained STN makes, so a fine-tune with wider bounds starts from the same warps.
+        """
+        self.load_state_dict(other.state_dict())
+        ratio = other.warp_bounds() / self.warp_bounds()
+        with torch.no_grad():
+            self.params.weight.mul_(ratio[:, None])
+            self.params.bias.mul_(ratio)
+
     def theta(self, x: torch.Tensor) -> torch.Tensor:
         """The bounded affine matrices (B, 2, 3) for a batch of images."""
         c = self.config

@@ -139,6 +139,8 @@ class PlateStyle:
     letterbox_p: float = 0.0  # crop pasted into a square canvas (detector letterboxing)
     loose_p: float = 0.35  # share of loose detector crops with car body around the plate
     loose_scale: float = 1.0  # how loose they get
+    tint_p: float = 0.0  # strong camera colour cast or near-monochrome IR look (green, amber, grey)
+    haze_p: float = 0.0  # washed out: a flat veil (dirt, fog, over-exposure) pulls ink and plate together
 
 
 CN_BLUE = PlateStyle(
@@ -241,6 +243,8 @@ US = PlateStyle(
     perspective=1.3,
     glare_p=0.2,
     harsh=0.15,
+    tint_p=0.1,
+    haze_p=0.1,
 )
 
 EU = PlateStyle(
@@ -277,6 +281,8 @@ EU = PlateStyle(
     perspective=1.3,
     glare_p=0.15,
     harsh=0.15,
+    tint_p=0.1,
+    haze_p=0.1,
 )
 
 UK = PlateStyle(
@@ -300,6 +306,8 @@ UK = PlateStyle(
     perspective=1.3,
     glare_p=0.15,
     harsh=0.15,
+    tint_p=0.1,
+    haze_p=0.1,
 )
 
 MERCOSUR = PlateStyle(
@@ -328,6 +336,8 @@ MERCOSUR = PlateStyle(
     perspective=1.3,
     glare_p=0.15,
     harsh=0.15,
+    tint_p=0.1,
+    haze_p=0.1,
 )
 
 BR_OLD = PlateStyle(
@@ -337,8 +347,9 @@ BR_OLD = PlateStyle(
     gap_mm=6,
     dot_mm=9,
     schemes=(
-        ColourScheme((0, 0, 120), (180, 25, 200), (0, 0, 0), (180, 60, 60), 0.6),  # grey, black ink
-        ColourScheme((0, 110, 110), (7, 200, 200), (0, 0, 190), (180, 40, 255), 0.3),  # red: commercial
+        ColourScheme((0, 0, 90), (180, 30, 210), (0, 0, 0), (180, 60, 70), 0.5),  # grey, black ink
+        ColourScheme((0, 110, 110), (7, 200, 200), (0, 0, 190), (180, 40, 255), 0.15),  # red: commercial
+        ColourScheme((0, 40, 80), (10, 120, 190), (0, 0, 170), (180, 40, 250), 0.2),  # faded red, as filmed
         ColourScheme((0, 0, 20), (180, 40, 70), (0, 0, 150), (180, 30, 230), 0.05),  # black: collectors
         ColourScheme((0, 0, 190), (180, 20, 250), (0, 0, 0), (180, 60, 60), 0.05),  # white: official
     ),
@@ -356,6 +367,8 @@ BR_OLD = PlateStyle(
     perspective=1.2,
     glare_p=0.15,
     harsh=0.25,  # the real old-plate crops are mostly far and soft
+    tint_p=0.3,
+    haze_p=0.35,
 )
 
 TW = PlateStyle(
@@ -391,6 +404,8 @@ TW = PlateStyle(
     perspective=1.3,
     glare_p=0.15,
     harsh=0.2,
+    tint_p=0.1,
+    haze_p=0.1,
     letterbox_p=0.5,  # the real Taiwan crops are letterboxed into white 640x640 squares
 )
 
@@ -412,8 +427,8 @@ UZ = PlateStyle(
     text_y_mm=(14, 98),
     text_x_mm=(10, 470),
     flag_code="UZ",
-    loose_p=0.7,
-    loose_scale=2.0,  # the real crops carry bumper and boot lid around the plate
+    loose_p=0.75,
+    loose_scale=3.5,  # the real crops carry bumper and boot lid around the plate (plate ~60% x 40%)
     border_inset_mm=2,
     border_mm=2.0,
     corner_mm=6,
@@ -421,6 +436,8 @@ UZ = PlateStyle(
     perspective=1.3,
     glare_p=0.15,
     harsh=0.2,
+    tint_p=0.1,
+    haze_p=0.1,
 )
 
 GENERIC = PlateStyle(
@@ -447,6 +464,8 @@ GENERIC = PlateStyle(
     perspective=1.3,
     glare_p=0.15,
     harsh=0.15,
+    tint_p=0.1,
+    haze_p=0.1,
 )
 
 STYLES: dict[str, PlateStyle] = {s.name: s for s in (CN_BLUE, US, EU, UK, MERCOSUR, BR_OLD, TW, UZ, GENERIC)}
@@ -1245,6 +1264,30 @@ def _photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.LUT(out, lut)
 
 
+# BGR gains of camera casts: IR-lit green, sodium-lamp amber, cold blue, plain grey (monochrome).
+_TINTS = ((0.75, 1.15, 0.7), (0.55, 0.9, 1.2), (1.2, 1.0, 0.8), (1.0, 1.0, 1.0))
+
+
+def _camera_look(img: np.ndarray, rng: np.random.Generator, st: PlateStyle) -> np.ndarray:
+    """Looks of the latin sources' cameras: a strong colour cast, a washed-out veil.
+
+    Draws nothing from ``rng`` for layouts that leave both off (cn_blue stays byte-identical).
+    """
+    if not (st.tint_p or st.haze_p):
+        return img
+    out = img.astype(np.float32)
+    if rng.random() < st.tint_p:
+        gray = out.mean(axis=2, keepdims=True)
+        tint = np.array(_TINTS[rng.integers(len(_TINTS))], np.float32)
+        mix = rng.uniform(0.5, 1.0)
+        out = (1 - mix) * out + mix * gray * tint
+    if rng.random() < st.haze_p:
+        veil = rng.uniform(60, 230)
+        alpha = rng.uniform(0.2, 0.55)
+        out = out * (1 - alpha) + veil * alpha
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def _motion_kernel(rng: np.random.Generator) -> np.ndarray:
     n = int(rng.integers(3, 8))
     k = np.zeros((n, n), np.float32)
@@ -1361,6 +1404,7 @@ def _render(
     cv2.warpPerspective(plate, M, (Wc, Hc), dst=img, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
     img = _lighting(img, rng, st.glare_p)
     img = _photometric(img, rng)
+    img = _camera_look(img, rng, st)
     img = _degrade(img, rng, st.harsh)
     if letterbox:  # ... and what preprocessing then makes of it (data.resize trims the bands)
         img = trim_letterbox(_letterbox(img, rng))

@@ -59,6 +59,7 @@ class TrainConfig:
     input_size: tuple[int, int] = (94, 24)  # (width, height)
     model: dict = field(default_factory=dict)  # LPRNetConfig overrides, e.g. {"stem": 32}
     stn: bool = True  # False trains LPRNet alone (for ablations); an identity STN is saved
+    stn_model: dict = field(default_factory=dict)  # STNConfig overrides, e.g. {"max_log_scale": 0.7} (zoom to 2x)
     epochs: int = 10
     epoch_size: int = 0  # samples per epoch; 0 = one pass over the (weighted) sources
     batch_size: int = 64
@@ -297,7 +298,11 @@ def rank_share(n: int, batch_size: int, job) -> np.ndarray:
 
 def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
     size = tuple(cfg.input_size)
-    stn = STN(STNConfig(input_size=size))
+    for key, cls in (("model", LPRNetConfig), ("stn_model", STNConfig)):
+        settable = set(cls.__dataclass_fields__) - {"input_size", "num_classes"}  # those come from the run
+        if bad := set(getattr(cfg, key)) - settable:
+            raise ValueError(f"{key}: unknown keys {sorted(bad)}; settable: {sorted(settable)}")
+    stn = STN(STNConfig(input_size=size, **cfg.stn_model))
     net = LPRNet(LPRNetConfig(num_classes=alphabet.num_classes, input_size=size, **cfg.model))
     return stn, net
 
@@ -310,10 +315,14 @@ def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
     src_stn, src_net, src_alphabet, _ = load_models(resolve_model_dir(model))
     if src_alphabet.symbols != alphabet.symbols:
         raise CheckpointError(f"--init {model}: its alphabet differs from this run's ({alphabet.name})")
-    if src_net.config != net.config or src_stn.config != stn.config:
+    # The STN's warp bounds may change (e.g. a wider zoom for looser crops): same weights, new range.
+    same_stn = (src_stn.config.channels, src_stn.config.input_size) == (stn.config.channels, stn.config.input_size)
+    if src_net.config != net.config or not same_stn:
         raise CheckpointError(f"--init {model}: its architecture or input size differs from this run's")
-    stn.load_state_dict(src_stn.state_dict())
+    stn.load_warps_of(src_stn)
     net.load_state_dict(src_net.state_dict())
+    if src_stn.config != stn.config:
+        log.info("STN warp bounds differ from %s's; its learned warps are kept, the new bounds apply", model)
     log.info("initialised from %s", model)
 
 

@@ -42,6 +42,16 @@ def test_reject_threshold_reaches_the_precision_with_the_most_plates():
     assert cal.reject_threshold(conf, ~correct, precision=1.0) == (1.0, 0.0)
 
 
+def test_held_out_threshold_measures_precision_on_plates_it_was_not_chosen_on():
+    conf, correct = overconfident(n=2000)
+    held = cal.held_out_threshold(conf, correct, precision=0.9, rounds=5)
+    assert 0.85 < held["precision"] < 0.95 and held["precision_min"] <= held["precision"]
+    assert 0 < held["coverage_min"] <= held["coverage"] < 1
+    # a confidence that says nothing cannot reach the precision on either half
+    blind = cal.held_out_threshold(np.full(200, 0.5), np.arange(200) % 2 == 0, precision=0.9, rounds=2)
+    assert blind["coverage"] == 0.0
+
+
 def test_calibrate_stores_the_map_and_predict_uses_it(tiny_run, tiny_dataset, tmp_path, capsys):
     from lpr.pipeline import Recognizer
 

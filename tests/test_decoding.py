@@ -28,13 +28,20 @@ def test_blank_separates_a_doubled_character():
     assert r.text == "AA"
 
 
-def test_confidences():
+def test_confidences_weigh_each_character_against_its_rival():
     probs = one_hot([1, 0, 2])
-    probs[0, :, 2] = [0.1, 0.1, 0.5, 0.3]
+    probs[0, :, 2] = [0.1, 0.1, 0.5, 0.3]  # B, with 1 its rival
     (r,) = greedy_decode(probs, ALPHABET)
     assert r.text == "AB"
-    assert np.allclose(r.char_confidences, [0.9, 0.5])
-    assert np.isclose(r.confidence, 0.45)
+    assert np.allclose(r.char_confidences, [0.9 / (0.9 + 0.1 / 3), 0.5 / 0.8])
+    assert np.isclose(r.confidence, np.prod(r.char_confidences))
+
+
+def test_the_blanks_share_does_not_lower_a_characters_confidence():
+    probs = one_hot([1, 0, 2])
+    probs[0, :, 2] = [0.48, 0.01, 0.5, 0.01]  # B on an alignment boundary: no rival character
+    (r,) = greedy_decode(probs, ALPHABET)
+    assert r.text == "AB" and r.char_confidences[1] > 0.95
 
 
 def test_empty_reading_has_zero_confidence():

@@ -70,3 +70,20 @@ def test_channel_max_matches_maxpool3d():
 def test_too_small_input_is_rejected():
     with pytest.raises(ValueError, match="too small"):
         LPRNet(LPRNetConfig(num_classes=5, input_size=(20, 10)))
+
+
+def test_wider_stn_bounds_keep_the_learned_warps():
+    torch.manual_seed(0)
+    trained = STN(STNConfig(input_size=(128, 32))).eval()
+    with torch.no_grad():  # a modest learned warp, as a trained STN makes
+        trained.params.weight.normal_(0, 0.02)
+        trained.params.bias.normal_(0, 0.2)
+    wider = STN(STNConfig(input_size=(128, 32), max_log_scale=0.9, max_translation=0.35)).eval()
+    x = torch.randn(4, 3, 32, 128)
+    naive = STN(wider.config).eval()
+    naive.load_state_dict(trained.state_dict())
+    wider.load_warps_of(trained)
+    with torch.no_grad():
+        before, kept, jumped = trained.theta(x), wider.theta(x), naive.theta(x)
+    assert (kept - before).abs().max() < 0.02 < (jumped - before).abs().max()
+    assert torch.allclose(wider.warp_bounds()[1], torch.tensor(0.9))

@@ -307,3 +307,16 @@ def test_letterboxed_crops_are_trimmed_like_real_ones():
     assert img.shape == (32, 128, 3)
     rows = img.astype(int).std(axis=(1, 2))
     assert rows[:3].max() > 12 or rows[-3:].max() > 12  # not a plate squashed between flat bands
+
+
+def test_camera_looks_only_touch_layouts_that_ask_for_them():
+    from lpr.synth import _camera_look, get_style
+
+    img = np.full((32, 128, 3), 128, np.uint8)
+    img[:, ::2] = 30  # ink stripes
+    rng = np.random.default_rng(0)
+    assert _camera_look(img, rng, get_style("cn_blue")) is img
+    assert rng.random() == np.random.default_rng(0).random()  # and drew nothing: cn renders unchanged
+    washed = [_camera_look(img, np.random.default_rng(i), get_style("br_old")) for i in range(40)]
+    contrasts = [float(w[:, 1::2].mean() - w[:, ::2].mean()) for w in washed]
+    assert min(contrasts) < 0.8 * 98 and max(contrasts) >= 97  # some veiled, some untouched

@@ -151,3 +151,15 @@ def test_training_reports_skipped_steps_and_saves_finite_weights(tmp_path, tiny_
     stn, net, _, _ = load_models(tmp_path)
     assert all_finite(net.state_dict()) and all_finite(stn.state_dict())
     assert torch.isfinite(torch.tensor(history[0]["train_loss"]))
+
+
+def test_unknown_model_keys_are_refused():
+    from lpr.alphabet import Alphabet
+    from lpr.training import build_models
+
+    with pytest.raises(ValueError, match="max_zoom"):
+        build_models(TrainConfig(stn_model={"max_zoom": 2}), Alphabet.resolve("cn"))
+    with pytest.raises(ValueError, match="input_size"):
+        build_models(TrainConfig(model={"input_size": (10, 10)}), Alphabet.resolve("cn"))
+    stn, _ = build_models(TrainConfig(stn_model={"max_log_scale": 0.5}), Alphabet.resolve("cn"))
+    assert stn.config.max_log_scale == 0.5
