@@ -294,7 +294,8 @@ def add_format_option(p: argparse.ArgumentParser) -> None:
         default="default",
         metavar="NAME|PATTERN",
         help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
-        "a named format, a pattern such as '@@@-####' (@ letter, # digit, * either, %% province, ? any), or none",
+        "a named format (cn: cn, cn7, cn8; latin: tw, uz, br, uk), a pattern such as '@@@-####' "
+        "(@ letter, # digit, * either, %% province, ? any), or none",
     )
 
 

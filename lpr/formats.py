@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from .alphabet import DIGITS, LATIN_LETTERS, Alphabet
 
-# Named formats, by the alphabet they belong to. The first of an alphabet is its default.
+# Named formats, by the alphabet they belong to.
 NAMED = {
     "cn": {
         # blue/yellow plates (7 characters) or new-energy plates (8: D/F marks electric or
@@ -38,8 +38,16 @@ NAMED = {
         "cn7": "%@*****",
         "cn8": "%@[DF]*####|%@#####[DF]",
     },
-    "latin": {},
+    # Latin plates differ by country, so the latin model reads freely unless told which.
+    # Labels as the sources write them: Taiwan keeps its printed dash, the others drop separators.
+    "latin": {
+        "tw": "@@@-####|###-@@@|####-@@|####-@#|@@-####|@#-####|#@@-###|###-@#",
+        "uz": "##@###@@|#####@@@",  # region, then private (letter, 3 digits, 2 letters) or company
+        "br": "@@@####|@@@#@##",  # old grey plates and Mercosur
+        "uk": "@@##@@@",
+    },
 }
+DEFAULT = {"cn": "cn"}  # an alphabet's default format; none for the others
 
 
 class FormatError(ValueError):
@@ -117,4 +125,4 @@ class PlateFormat:
 
 def default_format(alphabet: Alphabet) -> str | None:
     """The name of the format a model of this alphabet uses unless told otherwise."""
-    return next(iter(NAMED.get(alphabet.name, {})), None)
+    return DEFAULT.get(alphabet.name)

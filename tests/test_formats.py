@@ -125,3 +125,15 @@ def test_a_model_remembers_the_format_it_was_trained_with(tmp_path, tiny_dataset
     assert Recognizer.load(tmp_path, plate_format="none").plate_format is None
     with pytest.raises(FormatError):
         train(TrainConfig(data=[str(tiny_dataset)], out=str(tmp_path / "bad"), plate_format="[AB"), progress=False)
+
+
+def test_latin_country_formats_are_named_but_not_default():
+    from lpr.formats import default_format
+
+    latin = Alphabet.resolve("latin")
+    assert default_format(latin) is None and default_format(Alphabet.resolve("cn")) == "cn"
+    uz = PlateFormat.resolve("uz", latin)
+    assert uz.matches("01A123BC") and uz.matches("01123ABC") and not uz.matches("01A123B")
+    tw = PlateFormat.resolve("tw", latin)
+    assert tw.matches("ABC-1234") and tw.matches("123-ABC") and not tw.matches("ABC1234")
+    assert PlateFormat.resolve("br", latin).matches("ABC1D23")
