@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance between two strings."""
@@ -25,3 +27,14 @@ def score(predicted: list[str], expected: list[str]) -> dict:
         "sequence_accuracy": correct / n if n else 0.0,
         "char_error_rate": edits / chars if chars else 0.0,
     }
+
+
+def mcnemar_p(right_only_in_a: int, right_only_in_b: int) -> float:
+    """Two-sided exact McNemar test of two models read on the same plates.
+
+    Only plates exactly one model gets right say anything about which is better; under "no
+    difference" each is a fair coin. Returns the p-value (1.0 when they never disagree).
+    """
+    n = right_only_in_a + right_only_in_b
+    tail = sum(math.comb(n, k) for k in range(min(right_only_in_a, right_only_in_b) + 1))
+    return min(1.0, 2 * tail / 2**n)
