@@ -99,7 +99,7 @@ def main() -> None:
     torch.set_num_threads(2)
 
     model_dir = resolve_model_dir(args.model)
-    name = args.name or model_dir.name
+    model_name = args.name or model_dir.name
     meta = read_checkpoint(model_dir / "lprnet.pt", "lpr.lprnet")
     stages = [Path(d) for d in args.earlier] + [model_dir]
     seconds, configs = 0.0, []
@@ -125,7 +125,7 @@ def main() -> None:
         provinces = province_accuracy(r, args.per_province)
 
     p = print
-    p(f"# `{name}` model card\n")
+    p(f"# `{model_name}` model card\n")
     p(
         f"STN + LPRNet for {what} (alphabet `{alphabet}`, "
         f"{len(meta['alphabet']['symbols'])} symbols), input {meta['config']['input_size'][0]}x"
@@ -157,7 +157,7 @@ def main() -> None:
         p(line)
     first = next(iter(splits.values()), "VAL.csv")
     p(
-        f"\nCommand: `python tools/evaluate.py --model {name} --data {first}`"
+        f"\nCommand: `python tools/evaluate.py --model {model_name} --data {first}`"
         + (" (add `--format none`\nfor the free reading).\n" if r.plate_format else ".\n")
     )
     cal = meta.get("calibration")
@@ -210,7 +210,7 @@ def main() -> None:
     )
     p("- Recipe (from the project root):\n")
     p("  ```bash")
-    config = Path(args.config) if args.config else ROOT / "configs" / f"{name}.yaml"
+    config = Path(args.config) if args.config else ROOT / "configs" / f"{model_name}.yaml"
     for command in recipe_commands(config):
         p(f"  {command}")
     p("  ```")
