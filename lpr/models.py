@@ -17,7 +17,7 @@ starts at zero, so an untrained STN returns the input unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -72,6 +72,11 @@ class STNConfig:
     max_translation: float = 0.2  # |shift| bound, as a fraction of the half-size
     channels: tuple[int, int] = (16, 32)  # localisation-net conv widths
     align_corners: bool = False  # stored with the model; PyTorch's default changed in 1.3
+
+    def same_but_bounds(self, other: STNConfig) -> bool:
+        """Whether ``other`` differs from this config in its warp bounds at most."""
+        bounds = ("max_rotation_deg", "max_log_scale", "max_shear", "max_translation")
+        return replace(self, **{b: getattr(other, b) for b in bounds}) == other
 
 
 class STN(nn.Module):

@@ -316,8 +316,7 @@ def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
     if src_alphabet.symbols != alphabet.symbols:
         raise CheckpointError(f"--init {model}: its alphabet differs from this run's ({alphabet.name})")
     # The STN's warp bounds may change (e.g. a wider zoom for looser crops): same weights, new range.
-    same_stn = (src_stn.config.channels, src_stn.config.input_size) == (stn.config.channels, stn.config.input_size)
-    if src_net.config != net.config or not same_stn:
+    if src_net.config != net.config or not src_stn.config.same_but_bounds(stn.config):
         raise CheckpointError(f"--init {model}: its architecture or input size differs from this run's")
     stn.load_warps_of(src_stn)
     net.load_state_dict(src_net.state_dict())

@@ -87,3 +87,10 @@ def test_wider_stn_bounds_keep_the_learned_warps():
         before, kept, jumped = trained.theta(x), wider.theta(x), naive.theta(x)
     assert (kept - before).abs().max() < 0.02 < (jumped - before).abs().max()
     assert torch.allclose(wider.warp_bounds()[1], torch.tensor(0.9))
+
+
+def test_stn_configs_may_differ_in_bounds_only():
+    base = STNConfig(input_size=(128, 32))
+    assert base.same_but_bounds(STNConfig(input_size=(128, 32), max_log_scale=0.9, max_translation=0.35))
+    assert not base.same_but_bounds(STNConfig(input_size=(128, 32), align_corners=True))
+    assert not base.same_but_bounds(STNConfig(input_size=(94, 24)))
