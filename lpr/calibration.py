@@ -111,6 +111,7 @@ def held_out_threshold(confidence, correct, precision: float = 0.995, rounds: in
         "precision_min": float(np.min(precisions)),
         "coverage": float(np.mean(coverages)),
         "coverage_min": float(np.min(coverages)),
+        "rounds": rounds,
     }
 
 

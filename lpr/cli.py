@@ -233,7 +233,7 @@ def cmd_calibrate(args) -> int:
     )
     held = report["held_out"]
     print(
-        f"  chosen on one half, applied to the other (20 random splits): precision {held['precision']:.2%} "
+        f"  chosen on one half, applied to the other ({held['rounds']} random splits): precision {held['precision']:.2%} "
         f"(lowest {held['precision_min']:.2%}), coverage {held['coverage']:.1%} (lowest {held['coverage_min']:.1%})"
     )
     return 0

@@ -173,7 +173,7 @@ def main() -> None:
         if held := cal.get("held_out"):
             p(
                 f"The threshold is chosen on those same plates. Chosen on a random half and applied to the\n"
-                f"other (20 splits) it gave {held['precision']:.1%} precision (lowest {held['precision_min']:.1%}) "
+                f"other ({held['rounds']} splits) it gave {held['precision']:.1%} precision (lowest {held['precision_min']:.1%}) "
                 f"at {held['coverage']:.1%} coverage\n(lowest {held['coverage_min']:.1%}): expect that on new "
                 "plates of the same cameras.\n"
             )
