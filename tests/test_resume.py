@@ -34,6 +34,7 @@ def config(data: Path, out: Path, **kw) -> TrainConfig:
         stn_warmup_epochs=1,
         seed=3,
         threads=2,
+        ema=0.9,  # the saved weights are the average, so resuming must restore it exactly too
     )
     values.update(kw)
     return TrainConfig(**values)

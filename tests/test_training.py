@@ -163,3 +163,48 @@ def test_unknown_model_keys_are_refused():
         build_models(TrainConfig(model={"input_size": (10, 10)}), Alphabet.resolve("cn"))
     stn, _ = build_models(TrainConfig(stn_model={"max_log_scale": 0.5}), Alphabet.resolve("cn"))
     assert stn.config.max_log_scale == 0.5
+
+
+def test_weight_average_moves_toward_the_live_weights_and_copies_counters():
+    import torch
+
+    from lpr.alphabet import Alphabet
+    from lpr.training import TrainConfig, WeightAverage, build_models
+
+    stn, net = build_models(TrainConfig(model={"stem": 8, "block1": 16, "block2": 32, "head": 32}), Alphabet.resolve("cn"))
+    average = WeightAverage(stn, net, decay=0.99)
+    before = {k: v.clone() for k, v in average.net.state_dict().items()}
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.num_batches_tracked.fill_(7)
+    average.update(stn, net)
+    weight = 1 - 2 / 11  # the first update's decay is (1 + 1) / (10 + 1), not 0.99: young averages forget fast
+    for name, p in net.named_parameters():
+        assert torch.allclose(average.net.state_dict()[name], before[name] + weight)
+    counters = [v for k, v in average.net.state_dict().items() if k.endswith("num_batches_tracked")]
+    assert counters and all(int(c) == 7 for c in counters)
+    assert not any(p.requires_grad and p.grad is not None for p in average.net.parameters())
+    with pytest.raises(ValueError, match="decay between 0 and 1"):
+        WeightAverage(stn, net, decay=1.0)
+
+
+def test_training_with_an_average_saves_it_and_logs_both(tmp_path, tiny_dataset):
+    import torch
+
+    from lpr.checkpoints import load_models
+    from lpr.training import STATE_FILE, TrainConfig, train
+
+    cfg = TrainConfig(
+        data=[f"{tiny_dataset}@4"], val=[str(tiny_dataset)], out=str(tmp_path), epochs=1, batch_size=8, seed=0,
+        threads=2, ema=0.9, model={"stem": 8, "block1": 16, "block2": 32, "head": 32},
+    )  # fmt: skip
+    record = train(cfg, progress=False)["history"][-1]
+    assert set(record["raw_weights"]["val"]) == set(record["val"])
+    state = torch.load(tmp_path / STATE_FILE, weights_only=True)
+    _, net, _, _ = load_models(tmp_path)
+    saved = net.state_dict()
+    assert all(torch.equal(saved[k], v) for k, v in state["ema"]["lprnet"].items())
+    assert not all(torch.equal(saved[k], v) for k, v in state["lprnet"].items())
