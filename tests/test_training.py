@@ -171,7 +171,9 @@ def test_weight_average_moves_toward_the_live_weights_and_copies_counters():
     from lpr.alphabet import Alphabet
     from lpr.training import TrainConfig, WeightAverage, build_models
 
-    stn, net = build_models(TrainConfig(model={"stem": 8, "block1": 16, "block2": 32, "head": 32}), Alphabet.resolve("cn"))
+    stn, net = build_models(
+        TrainConfig(model={"stem": 8, "block1": 16, "block2": 32, "head": 32}), Alphabet.resolve("cn")
+    )
     average = WeightAverage(stn, net, decay=0.99)
     before = {k: v.clone() for k, v in average.net.state_dict().items()}
     with torch.no_grad():
@@ -182,7 +184,7 @@ def test_weight_average_moves_toward_the_live_weights_and_copies_counters():
             m.num_batches_tracked.fill_(7)
     average.update(stn, net)
     weight = 1 - 2 / 11  # the first update's decay is (1 + 1) / (10 + 1), not 0.99: young averages forget fast
-    for name, p in net.named_parameters():
+    for name, _ in net.named_parameters():
         assert torch.allclose(average.net.state_dict()[name], before[name] + weight)
     counters = [v for k, v in average.net.state_dict().items() if k.endswith("num_batches_tracked")]
     assert counters and all(int(c) == 7 for c in counters)

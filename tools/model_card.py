@@ -201,7 +201,12 @@ def main() -> None:
             f"{cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
             f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
             f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}"
-            + (f"; STN bounds {cfg['stn_model']}." if cfg.get("stn_model") else ".")
+            + (f"; STN bounds {cfg['stn_model']}" if cfg.get("stn_model") else "")
+            + (
+                f"; shipped weights are the moving average (decay {cfg['ema']}) of the trained ones."
+                if cfg.get("ema")
+                else "."
+            )
         )
     p("- `@N` counts a source N times per epoch.")
     p(
