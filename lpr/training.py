@@ -449,13 +449,13 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
         [{"params": net.parameters()}, {"params": stn.parameters()}], lr=cfg.lr, weight_decay=cfg.weight_decay
     )
     start_epoch, step, history, run_id = 0, 0, [], uuid.uuid4().hex
-    resume_batches, resume_rng = 0, None
+    resume_batches, resume_rng, resume_ema = 0, None, None
     if resume and (out / STATE_FILE).exists():
         state = read_checkpoint(out / STATE_FILE, "lpr.train_state")
         stn.load_state_dict(state["stn"]), net.load_state_dict(state["lprnet"])
         opt.load_state_dict(state["optimizer"])
         start_epoch, step, history, run_id = state["epoch"], state["step"], state["history"], state["run_id"]
-        resume_batches, resume_rng = state.get("batches_done", 0), state.get("rng")
+        resume_batches, resume_rng, resume_ema = state.get("batches_done", 0), state.get("rng"), state.get("ema")
         partial = f" and {resume_batches} batches of the next" if resume_batches else ""
         log.info("resuming %s after epoch %d%s", out, start_epoch, partial)
     elif resume:
@@ -463,8 +463,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     ema = None  # only rank 0 validates and saves, so only it keeps the average
     if cfg.ema and job.main:
         ema = WeightAverage(stn, net, cfg.ema)
-        if resume and (out / STATE_FILE).exists() and state.get("ema"):
-            ema.load_state_dict(state["ema"])
+        if resume_ema:  # else (a state saved without one) the average starts from the resumed weights
+            ema.load_state_dict(resume_ema)
 
     model = joint
     if job.distributed:
