@@ -410,6 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")
     p.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        help="LPRNet's training arithmetic; bf16 is ~1.3-1.6x faster on CPUs with AVX512-BF16/AMX "
+        "(default auto: mixed on CUDA, fp32 on CPU)",
+    )
+    p.add_argument(
         "--plate-format", metavar="NAME|PATTERN", help="default reading format stored with the model, e.g. '@@@-####'"
     )
     p.add_argument(

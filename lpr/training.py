@@ -12,7 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
@@ -77,6 +76,7 @@ class TrainConfig:
     stream: str = "auto"  # "auto" (sources over 300k plates stream), "yes" (all from disk) or "no" (all in memory)
     init: str = ""  # start from this model's weights (a shipped name or a run folder): fine-tuning
     device: str = "auto"  # auto (CUDA when present), cpu, cuda, cuda:N
+    precision: str = "auto"  # LPRNet's arithmetic: auto (bf16/fp16 on CUDA, fp32 on CPU), fp32 or bf16
     plate_format: str = ""  # readings' default format, stored with the model ("" = the alphabet's; "none")
 
 
@@ -239,20 +239,45 @@ def evaluate(stn, net, dataset: PlateDataset, alphabet: Alphabet, batch_size: in
 
 
 class Joint(nn.Module):
-    """STN then LPRNet as one module, so DistributedDataParallel syncs both networks' gradients."""
+    """STN then LPRNet as one module, so DistributedDataParallel syncs both networks' gradients.
 
-    def __init__(self, stn: STN, net: LPRNet) -> None:
+    ``amp_dtype`` runs LPRNet in mixed precision (autocast). The STN always stays in fp32:
+    it is ~2% of the work, and a bf16 sampling grid would misplace pixels by up to ~0.2 px.
+    """
+
+    def __init__(self, stn: STN, net: LPRNet, amp_dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.stn, self.net = stn, net
+        self.amp_dtype = amp_dtype
 
     def forward(self, x: torch.Tensor, stn_on: bool = True) -> torch.Tensor:
-        return self.net(self.stn(x) if stn_on else x)
+        x = self.stn(x) if stn_on else x
+        with torch.autocast(x.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            return self.net(x)
 
 
-def forward_loss(model, x, targets, lengths, stn_on: bool = True, amp=None) -> torch.Tensor:
-    """CTC loss of one batch through STN (when on) and LPRNet."""
-    with amp or contextlib.nullcontext():
-        logits = model(x.contiguous(memory_format=torch.channels_last), stn_on)
+def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for a ``precision`` setting on ``device``; None = plain fp32.
+
+    bf16 on a CPU with AVX512-BF16 or AMX trains ~1.3-1.6x faster (measured here: 172 -> 230
+    plates/s at 94x24, 66 -> 107 at 128x32); without them it is emulated and slower.
+    """
+    p = precision.lower()
+    if p not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision: {precision!r}; use auto, fp32 or bf16")
+    cuda = device.type == "cuda"
+    if p == "fp32" or (p == "auto" and not cuda):
+        return None
+    if cuda:
+        return torch.bfloat16 if p == "bf16" or torch.cuda.is_bf16_supported() else torch.float16
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        log.warning("precision: bf16 on a CPU without native bf16 support is emulated and slow")
+    return torch.bfloat16
+
+
+def forward_loss(model, x, targets, lengths, stn_on: bool = True) -> torch.Tensor:
+    """CTC loss of one batch through STN (when on) and LPRNet (the loss itself in fp32)."""
+    logits = model(x.contiguous(memory_format=torch.channels_last), stn_on)
     return ctc_loss(logits, targets, lengths)
 
 
@@ -427,6 +452,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     alphabet = Alphabet.resolve(cfg.alphabet)
     if cfg.plate_format and cfg.plate_format != "none":
         PlateFormat.resolve(cfg.plate_format, alphabet)  # refuse a bad pattern now, not after training
+    amp = amp_dtype(cfg.precision, device)  # likewise a bad precision, before minutes of loading
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 
@@ -444,7 +470,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     stn, net = build_models(cfg, alphabet)
     if cfg.init and not (resume and (out / STATE_FILE).exists()):
         init_from(cfg.init, stn, net, alphabet)
-    joint = Joint(stn, net).to(device, memory_format=torch.channels_last)
+    joint = Joint(stn, net, amp).to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
         [{"params": net.parameters()}, {"params": stn.parameters()}], lr=cfg.lr, weight_decay=cfg.weight_decay
     )
@@ -474,20 +500,18 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
             device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=not cfg.stn or cfg.stn_warmup_epochs > 0,
         )
-    amp = None
-    if device.type == "cuda":  # mixed precision where it pays; bf16 needs no loss scaling
-        amp = torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
     metrics_log = MetricsLog(out / "metrics.jsonl") if job.main else None
 
     n_params = sum(p.numel() for p in joint.parameters())
     log.info(
-        "training %d parameters on %d plates/epoch (%d steps of %d), %d epochs, %s, %d process(es), threads=%d",
+        "training %d parameters on %d plates/epoch (%d steps of %d), %d epochs, %s %s, %d process(es), threads=%d",
         n_params,
         steps_per_epoch * cfg.batch_size,
         steps_per_epoch,
         cfg.batch_size,
         cfg.epochs,
         device,
+        str(amp).removeprefix("torch.") if amp else "fp32",
         job.world,
         torch.get_num_threads(),
     )
@@ -526,7 +550,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                     lr = lr_at(step, total_steps, cfg)
                     opt.param_groups[0]["lr"] = lr
                     opt.param_groups[1]["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # 0 also stops AdamW decay
-                    loss = forward_loss(model, x.to(device), targets, lengths, stn_on, amp)
+                    loss = forward_loss(model, x.to(device), targets, lengths, stn_on)
                     # One collective per step: every rank skips the same bad batches and stops together.
                     bad, stopping = distributed.any_of(job, [not torch.isfinite(loss), stop.requested], device)
                     # DDP averages gradients, so once all losses are finite every rank sees the same ones.

@@ -210,3 +210,29 @@ def test_training_with_an_average_saves_it_and_logs_both(tmp_path, tiny_dataset)
     saved = net.state_dict()
     assert all(torch.equal(saved[k], v) for k, v in state["ema"]["lprnet"].items())
     assert not all(torch.equal(saved[k], v) for k, v in state["lprnet"].items())
+
+
+def test_precision_setting_maps_to_an_autocast_dtype():
+    from lpr.training import amp_dtype
+
+    cpu = torch.device("cpu")
+    assert amp_dtype("auto", cpu) is None and amp_dtype("fp32", cpu) is None  # CPU default stays exact
+    assert amp_dtype("BF16", cpu) is torch.bfloat16
+    with pytest.raises(ValueError, match="fp16"):
+        amp_dtype("fp16", cpu)  # no loss scaling on CPU: refused, not silently fp32
+
+
+def test_bf16_runs_lprnet_in_bf16_but_keeps_the_stn_and_loss_in_fp32():
+    from lpr.training import Joint, forward_loss
+
+    stn, net, _ = _tiny_pair()
+    seen = {}
+    # (The hooks return None: a hook returning a value would replace the module's output.)
+    stn.params.register_forward_hook(lambda m, i, o: seen.update(stn=o.dtype))  # the warp parameters
+    net.classifier.register_forward_hook(lambda m, i, o: seen.update(net=o.dtype))
+    loss = forward_loss(Joint(stn, net, torch.bfloat16), *_batch())
+    assert seen == {"stn": torch.float32, "net": torch.bfloat16} and loss.dtype == torch.float32
+    loss.backward()  # gradients reach the STN's localisation net through the bf16 LPRNet
+    grads = [p.grad for p in stn.parameters() if p.requires_grad]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
