@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_models)
 
-    from .training import TrainConfig
+    from .training import PRECISIONS, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -411,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")
     p.add_argument(
         "--precision",
-        choices=["auto", "fp32", "bf16"],
+        choices=PRECISIONS,
         help="LPRNet's training arithmetic; bf16 is ~1.3-1.6x faster on CPUs with AVX512-BF16/AMX "
         "(default auto: mixed on CUDA, fp32 on CPU)",
     )

@@ -256,6 +256,9 @@ class Joint(nn.Module):
             return self.net(x)
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for a ``precision`` setting on ``device``; None = plain fp32.
 
@@ -263,8 +266,8 @@ def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     plates/s at 94x24, 66 -> 107 at 128x32); without them it is emulated and slower.
     """
     p = precision.lower()
-    if p not in ("auto", "fp32", "bf16"):
-        raise ValueError(f"precision: {precision!r}; use auto, fp32 or bf16")
+    if p not in PRECISIONS:
+        raise ValueError(f"precision: {precision!r}; use {', '.join(PRECISIONS)}")
     cuda = device.type == "cuda"
     if p == "fp32" or (p == "auto" and not cuda):
         return None

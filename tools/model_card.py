@@ -202,7 +202,11 @@ def main() -> None:
             f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
             f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}"
             + (f"; STN bounds {cfg['stn_model']}" if cfg.get("stn_model") else "")
-            + ("; LPRNet trained in bf16 autocast (weights fp32)" if cfg.get("precision") == "bf16" else "")
+            + (
+                "; LPRNet trained in bf16 autocast (weights fp32)"
+                if str(cfg.get("precision")).lower() == "bf16"
+                else ""
+            )
             + (
                 f"; shipped weights are the moving average (decay {cfg['ema']}) of the trained ones."
                 if cfg.get("ema")
