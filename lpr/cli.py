@@ -293,9 +293,10 @@ def add_format_option(p: argparse.ArgumentParser) -> None:
         "--format",
         default="default",
         metavar="NAME|PATTERN",
-        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates), "
-        "a named format (cn: cn, cn7, cn8; latin: tw, uz, br, uk), a pattern such as '@@@-####' "
-        "(@ letter, # digit, * either, %% province, ? any), or none",
+        help="constrain readings to a plate format: the model's default (cn: 7-character or new-energy plates; "
+        "latin: ~known, a preference for known countries' formats), a named format (cn: cn, cn7, cn8; latin: tw, "
+        "uz, br, uk, known), a pattern such as '@@@-####' (@ letter, # digit, * either, %% province, ? any; a "
+        "leading ~ makes it a preference), or none",
     )
 
 

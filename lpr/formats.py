@@ -16,6 +16,11 @@ other  itself, e.g. ``-``
 ``|`` separates alternatives: ``"%@*****|%@[DF]*####"`` is a Chinese blue plate or a small
 new-energy one.
 
+A leading ``~`` makes a format a *preference* rather than a constraint: a reading that fits
+none of its patterns is replaced only by a reading of the same length that does (a confusable
+glyph resolved, O/0, J/3, 8/B), never by a longer or shorter one. The ``latin`` model prefers
+``~known``, every named country format, so a plate of another country is still read freely.
+
 Example::
 
     >>> f = PlateFormat.parse("@@@-####", Alphabet.resolve("latin"))
@@ -38,7 +43,6 @@ NAMED = {
         "cn7": "%@*****",
         "cn8": "%@[DF]*####|%@#####[DF]",
     },
-    # Latin plates differ by country, so the latin model reads freely unless told which.
     # Labels as the sources write them: Taiwan keeps its printed dash, the others drop separators.
     "latin": {
         "tw": "@@@-####|###-@@@|####-@@|####-@#|@@-####|@#-####|#@@-###|###-@#",
@@ -47,7 +51,10 @@ NAMED = {
         "uk": "@@##@@@",
     },
 }
-DEFAULT = {"cn": "cn"}  # an alphabet's default format; none for the others
+NAMED["latin"]["known"] = "|".join(NAMED["latin"].values())
+# An alphabet's default format. Latin plates differ by country, so the latin model only
+# prefers the known countries' formats (see ``~`` above).
+DEFAULT = {"cn": "cn", "latin": "~known"}
 
 
 class FormatError(ValueError):
@@ -86,22 +93,28 @@ def _position_sets(pattern: str, alphabet: Alphabet) -> list[frozenset[str]]:
 
 @dataclass(frozen=True)
 class PlateFormat:
-    """Alternatives of fixed-length patterns; ``name`` is what readings report."""
+    """Alternatives of fixed-length patterns; ``name`` is what readings report.
+
+    ``soft``: a preference, not a constraint (the ``~`` prefix; see the module docstring).
+    """
 
     name: str
     patterns: tuple[tuple[frozenset[str], ...], ...]
+    soft: bool = False
 
     @classmethod
     def parse(cls, spec: str, alphabet: Alphabet, name: str | None = None) -> PlateFormat:
-        alternatives = tuple(tuple(_position_sets(p, alphabet)) for p in spec.split("|"))
-        return cls(name or spec, alternatives)
+        soft = spec.startswith("~")
+        alternatives = tuple(tuple(_position_sets(p, alphabet)) for p in spec.removeprefix("~").split("|"))
+        return cls(name or spec, alternatives, soft)
 
     @classmethod
     def resolve(cls, spec: str, alphabet: Alphabet) -> PlateFormat:
-        """A named format of the alphabet (e.g. ``"cn"``) or a pattern (e.g. ``"@@@-####"``)."""
+        """A named format of the alphabet (e.g. ``"cn"``, ``"~known"``) or a pattern (e.g. ``"@@@-####"``)."""
         named = NAMED.get(alphabet.name, {})
-        if spec in named:
-            return cls.parse(named[spec], alphabet, name=spec)
+        base = spec.removeprefix("~")
+        if base in named:
+            return cls.parse(spec[: len(spec) - len(base)] + named[base], alphabet, name=spec)
         return cls.parse(spec, alphabet)
 
     def alive(self, state: tuple[int, ...] | None, position: int, char: str) -> tuple[int, ...]:

@@ -127,13 +127,46 @@ def test_a_model_remembers_the_format_it_was_trained_with(tmp_path, tiny_dataset
         train(TrainConfig(data=[str(tiny_dataset)], out=str(tmp_path / "bad"), plate_format="[AB"), progress=False)
 
 
-def test_latin_country_formats_are_named_but_not_default():
+def test_latin_country_formats_are_named_and_only_preferred_by_default():
     from lpr.formats import default_format
 
     latin = Alphabet.resolve("latin")
-    assert default_format(latin) is None and default_format(Alphabet.resolve("cn")) == "cn"
+    assert default_format(latin) == "~known" and default_format(Alphabet.resolve("cn")) == "cn"
+    known = PlateFormat.resolve("~known", latin)
+    assert known.soft and known.name == "~known" and not PlateFormat.resolve("known", latin).soft
+    assert known.matches("01A123BC") and known.matches("ABC-1234") and not known.matches("7ABC123")
     uz = PlateFormat.resolve("uz", latin)
     assert uz.matches("01A123BC") and uz.matches("01123ABC") and not uz.matches("01A123B")
     tw = PlateFormat.resolve("tw", latin)
     assert tw.matches("ABC-1234") and tw.matches("123-ABC") and not tw.matches("ABC1234")
     assert PlateFormat.resolve("br", latin).matches("ABC1D23")
+
+
+def test_a_preferred_format_settles_a_look_alike_glyph():
+    # Uzbek plate, the series letter read as 0 by a hair: the format prefers the letter O.
+    steps = [{c: 0.95} for c in "01"] + [{"0": 0.52, "O": 0.46}] + [{c: 0.95} for c in "123AB"]
+    p = probs_of(steps, LATIN)
+    assert greedy_decode(p[None], LATIN)[0].text == "010123AB"
+    (r,) = decode(p[None], LATIN, plate_format=PlateFormat.resolve("~known", LATIN))
+    assert r.text == "01O123AB" and r.format_matched and r.plate_format == "~known"
+
+
+def test_a_preferred_format_does_not_overrule_a_clear_reading_or_change_its_length():
+    known = PlateFormat.resolve("~known", LATIN)
+    # A plate of an unknown layout, read clearly; a faint E would make it a UK plate.
+    clear = probs_of([{c: 0.9} for c in "AB12CD"] + [{"3": 0.8, "E": 0.1}], LATIN)
+    assert decode(clear[None], LATIN, plate_format=PlateFormat.resolve("uk", LATIN))[0].text == "AB12CDE"
+    (r,) = decode(clear[None], LATIN, plate_format=known)
+    assert r.text == "AB12CD3" and r.format_matched is False
+    # A weak extra character: a hard format drops it, a preference keeps the length.
+    steps = [{c: 0.95} for c in "ABC"] + [{"7": 0.55, "-": 0.45}] + [{c: 0.95} for c in "1234"]
+    p = probs_of(steps, LATIN)
+    assert decode(p[None], LATIN, plate_format=PlateFormat.resolve("br", LATIN))[0].text == "ABC1234"
+    assert decode(p[None], LATIN, plate_format=known)[0].text == "ABC71234"
+
+
+def test_top_k_candidates_are_free_under_a_preferred_format():
+    steps = [{c: 0.95} for c in "01"] + [{"0": 0.52, "O": 0.46}] + [{c: 0.95} for c in "123AB"]
+    p = probs_of(steps, LATIN)
+    (r,) = decode(p[None], LATIN, top_k=2, plate_format=PlateFormat.resolve("~known", LATIN))
+    assert [t for t, _ in r.candidates] == ["010123AB", "01O123AB"] and r.text == "01O123AB"
