@@ -136,6 +136,11 @@ def fit_format(reading: Reading, probs: np.ndarray, alphabet: Alphabet, plate_fo
     likely as its free best: it may settle which of two look-alike glyphs is meant, but it
     must not add, drop or overrule a character of a layout it does not know.
     """
+    if plate_format.soft and reading.char_confidences and min(reading.char_confidences) > 1 / (1 + SOFT_MIN_RATIO):
+        # Every character beats its nearest rival by more than 1 / SOFT_MIN_RATIO: no other reading
+        # of this length can be likely enough, so skip the two beam searches (most plates of
+        # layouts without a named format end here).
+        return False
     fits = beam_search(probs, alphabet, top_k=5 if plate_format.soft else 1, plate_format=plate_format)
     if plate_format.soft:
         free = beam_search(probs, alphabet, top_k=1)
