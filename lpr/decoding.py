@@ -123,7 +123,8 @@ def decode(
 
 
 # A soft format's reading must be at least this likely relative to the free one. Measured on
-# the shipped latin model (validation splits and synthetic layouts without a named format):
+# the latin model shipped before its stage 3 (validation splits, and synthetic plates of layouts
+# without a named format):
 # 0.1 gave Uzbek plates +6.8 points and synthetic EU -0.5; 0.3 gives +5.7 and +0.3; 0 (no
 # guard) cost synthetic EU 17 points, as EU plates were bent into UK and Taiwan shapes.
 SOFT_MIN_RATIO = 0.3

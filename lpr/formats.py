@@ -112,9 +112,9 @@ class PlateFormat:
     def resolve(cls, spec: str, alphabet: Alphabet) -> PlateFormat:
         """A named format of the alphabet (e.g. ``"cn"``, ``"~known"``) or a pattern (e.g. ``"@@@-####"``)."""
         named = NAMED.get(alphabet.name, {})
-        base = spec.removeprefix("~")
+        prefix, base = ("~", spec[1:]) if spec.startswith("~") else ("", spec)
         if base in named:
-            return cls.parse(spec[: len(spec) - len(base)] + named[base], alphabet, name=spec)
+            return cls.parse(prefix + named[base], alphabet, name=spec)
         return cls.parse(spec, alphabet)
 
     def alive(self, state: tuple[int, ...] | None, position: int, char: str) -> tuple[int, ...]:
