@@ -112,11 +112,14 @@ def decode(
     readings = greedy_decode(probs, alphabet)
     if not top_k and plate_format is None:
         return readings
+    hard = plate_format if plate_format is not None and not plate_format.soft else None
     for r, p in zip(readings, probs):
-        matched = plate_format is None or plate_format.matches(r.text) or fit_format(r, p, alphabet, plate_format)
+        candidates = beam_search(p, alphabet, top_k=top_k, plate_format=hard) if top_k else None
+        matched = (
+            plate_format is None or plate_format.matches(r.text) or fit_format(r, p, alphabet, plate_format, candidates)
+        )
         if top_k:
-            hard = plate_format if plate_format is not None and not plate_format.soft else None
-            r.candidates = [(t, float(q)) for t, q in beam_search(p, alphabet, top_k=top_k, plate_format=hard)]
+            r.candidates = [(t, float(q)) for t, q in candidates]
         if plate_format is not None:
             r.plate_format, r.format_matched = plate_format.name, matched
     return readings
@@ -130,23 +133,33 @@ def decode(
 SOFT_MIN_RATIO = 0.3
 
 
-def fit_format(reading: Reading, probs: np.ndarray, alphabet: Alphabet, plate_format: PlateFormat) -> bool:
+def fit_format(
+    reading: Reading,
+    probs: np.ndarray,
+    alphabet: Alphabet,
+    plate_format: PlateFormat,
+    searched: list[tuple[str, float]] | None = None,
+) -> bool:
     """Replace ``reading`` by the likeliest reading of ``probs`` that fits the format, if any.
 
     A soft format only accepts a reading of the same length that the network finds nearly as
     likely as its free best: it may settle which of two look-alike glyphs is meant, but it
     must not add, drop or overrule a character of a layout it does not know.
+    ``searched``: this plate's N-best already found (constrained to a hard format, free for a
+    soft one, as :func:`decode`'s candidates are), so the same search is not run twice.
     """
     if plate_format.soft and reading.char_confidences and min(reading.char_confidences) > 1 / (1 + SOFT_MIN_RATIO):
         # Every character beats its nearest rival by more than 1 / SOFT_MIN_RATIO: no other reading
         # of this length can be likely enough, so skip the two beam searches (most plates of
         # layouts without a named format end here).
         return False
-    fits = beam_search(probs, alphabet, top_k=5 if plate_format.soft else 1, plate_format=plate_format)
     if plate_format.soft:
-        free = beam_search(probs, alphabet, top_k=1)
+        fits = beam_search(probs, alphabet, top_k=5, plate_format=plate_format)
+        free = searched if searched is not None else beam_search(probs, alphabet, top_k=1)
         floor = SOFT_MIN_RATIO * free[0][1] if free else 0.0
         fits = [(t, q) for t, q in fits if len(t) == len(reading.text) and q >= floor]
+    else:
+        fits = searched if searched is not None else beam_search(probs, alphabet, top_k=1, plate_format=plate_format)
     if not fits:
         return False
     reading.text = fits[0][0]

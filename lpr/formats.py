@@ -30,7 +30,7 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .alphabet import DIGITS, LATIN_LETTERS, Alphabet
 
@@ -104,17 +104,18 @@ class PlateFormat:
 
     @classmethod
     def parse(cls, spec: str, alphabet: Alphabet, name: str | None = None) -> PlateFormat:
-        soft = spec.startswith("~")
-        alternatives = tuple(tuple(_position_sets(p, alphabet)) for p in spec.removeprefix("~").split("|"))
-        return cls(name or spec, alternatives, soft)
+        alternatives = tuple(tuple(_position_sets(p, alphabet)) for p in spec.split("|"))
+        return cls(name or spec, alternatives)
 
     @classmethod
     def resolve(cls, spec: str, alphabet: Alphabet) -> PlateFormat:
-        """A named format of the alphabet (e.g. ``"cn"``, ``"~known"``) or a pattern (e.g. ``"@@@-####"``)."""
+        """A named format of the alphabet (e.g. ``"cn"``), a pattern (e.g. ``"@@@-####"``), or
+        either with a leading ``~`` (a preference, e.g. ``"~known"``)."""
+        if spec.startswith("~"):
+            return replace(cls.resolve(spec[1:], alphabet), name=spec, soft=True)
         named = NAMED.get(alphabet.name, {})
-        prefix, base = ("~", spec[1:]) if spec.startswith("~") else ("", spec)
-        if base in named:
-            return cls.parse(prefix + named[base], alphabet, name=spec)
+        if spec in named:
+            return cls.parse(named[spec], alphabet, name=spec)
         return cls.parse(spec, alphabet)
 
     def alive(self, state: tuple[int, ...] | None, position: int, char: str) -> tuple[int, ...]:
