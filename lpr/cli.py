@@ -406,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alphabet", help=f"cn, latin, a file of symbols, or the symbols themselves (default {d.alphabet})")
     p.add_argument("--input-size", type=parse_size, help="network input WxH (default 94x24)")
     p.add_argument("--no-stn", dest="stn", action="store_const", const=False, help="train LPRNet alone (ablation)")
+    p.add_argument(
+        "--stn-geometry",
+        type=float,
+        help="weight of the loss teaching the STN to frame plates whose corners the data gives "
+        f"(lpr synth writes them); 0 = CTC alone (default {d.stn_geometry})",
+    )
     p.add_argument("--augment", type=float, help=f"augmentation strength, 0 = off (default {d.augment})")
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")

@@ -48,13 +48,30 @@ class Sample:
     text: str
     origin: str = ""  # "labels.csv:12", or the file name for labels taken from names
     box: tuple[int, int, int, int] | None = None  # crop (x1, y1, x2, y2) inside the image
+    corners: tuple[float, ...] | None = None  # plate corners x, y of TL, TR, BR, BL as fractions of width/height
 
 
 # ---------------------------------------------------------------------------- readers
 
 
+def format_corners(corners: np.ndarray | None) -> str:
+    """Plate corners as the ``corners`` column of a labels CSV: eight numbers, or empty."""
+    return "" if corners is None else " ".join(f"{v:.4f}" for v in np.asarray(corners).ravel())
+
+
+def parse_corners(text: str) -> tuple[float, ...] | None:
+    """The ``corners`` column: x y of the plate's TL, TR, BR and BL corners as fractions of the
+    image's width and height (synthetic plates know them; real ones usually have none)."""
+    values = text.split()
+    if not values:
+        return None
+    if len(values) != 8:
+        raise ValueError(f"corners: expected 8 numbers, got {len(values)}")
+    return tuple(float(v) for v in values)
+
+
 def read_csv(path: str | Path) -> list[Sample]:
-    """Samples of a ``path,text`` CSV; image paths are relative to the CSV's folder."""
+    """Samples of a ``path,text[,corners]`` CSV; image paths are relative to the CSV's folder."""
     path = Path(path)
     root = path.parent
     samples = []
@@ -63,17 +80,25 @@ def read_csv(path: str | Path) -> list[Sample]:
         header = next(reader, None)
         if header is None:
             return []
-        if [h.strip().lower() for h in header[:2]] != ["path", "text"]:
+        columns = [h.strip().lower() for h in header]
+        if columns[:2] != ["path", "text"]:
             raise ValueError(f"{path}: the first line must be the header 'path,text', got {header}")
+        corners_at = columns.index("corners") if "corners" in columns else None
         for line_no, row in enumerate(reader, start=2):
             if not row or not row[0].strip():
                 continue
             if len(row) < 2:
                 log.warning("%s:%d: no text column, skipped", path, line_no)
                 continue
+            corners = None
+            if corners_at is not None and len(row) > corners_at:
+                try:
+                    corners = parse_corners(row[corners_at])
+                except ValueError as e:
+                    raise ValueError(f"{path}:{line_no}: {e}") from None
             # normpath: "split/../../data/x.jpg" reads badly in reports
             image = os.path.normpath(root / row[0].strip())
-            samples.append(Sample(image, row[1].strip(), f"{path}:{line_no}"))
+            samples.append(Sample(image, row[1].strip(), f"{path}:{line_no}", corners=corners))
     return samples
 
 
@@ -290,8 +315,29 @@ def build_augment(strength: float = 1.0):
             A.GaussNoise(std_range=(0.01, 0.05), p=0.25),
             A.ImageCompression(quality_range=(30, 95), p=0.3),
             A.ToGray(p=0.03),
-        ]
+        ],
+        # Plate corners (when known) move with the geometric transforms; off-image ones are kept.
+        keypoint_params=A.KeypointParams(format="xy", remove_invisible=False),
     )
+
+
+NO_CORNERS = np.full((4, 2), np.nan, np.float32)
+
+
+def augmented(augment, img: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``augment`` applied to an image and its plate corners (pixels; NaN when unknown)."""
+    if augment is None:
+        return img, corners
+    known = not np.isnan(corners).any()
+    out = augment(image=img, keypoints=corners if known else np.zeros((0, 2), np.float32))
+    return out["image"], np.asarray(out["keypoints"], np.float32).reshape(4, 2) if known else corners
+
+
+def corners_in_pixels(sample: Sample, size: tuple[int, int]) -> np.ndarray:
+    """The sample's plate corners in pixels of an image resized to ``size``, or NaNs."""
+    if sample.corners is None:
+        return NO_CORNERS
+    return np.asarray(sample.corners, np.float32).reshape(4, 2) * np.float32(size)
 
 
 # ---------------------------------------------------------------------------- dataset
@@ -331,15 +377,15 @@ class PlateDataset(Dataset):
         self.images = images[: len(kept)]
         self.samples = kept
         self.targets = [alphabet.encode(s.text) for s in kept]
+        self.corners = np.stack([corners_in_pixels(s, self.size) for s in kept]) if kept else NO_CORNERS[None]
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int]]:
-        img = self.images[i]
-        if self.augment is not None:
-            img = self.augment(image=img)["image"]
-        return img, self.targets[i]
+    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """The image (augmented), its label's class indices, and its plate corners in pixels (or NaNs)."""
+        img, corners = augmented(self.augment, self.images[i], self.corners[i])
+        return img, self.targets[i], corners
 
 
 class StreamingPlateDataset(Dataset):
@@ -359,7 +405,7 @@ class StreamingPlateDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int]]:
+    def __getitem__(self, i: int) -> tuple[np.ndarray, list[int], np.ndarray]:
         for k in range(len(self.samples)):
             j = (i + k) % len(self.samples)
             s = self.samples[j]
@@ -368,15 +414,17 @@ class StreamingPlateDataset(Dataset):
             except ImageError as e:
                 log.warning("%s: %s, skipped", s.path, e)
                 continue
-            if self.augment is not None:
-                img = self.augment(image=img)["image"]
-            return img, self.targets[j]
+            img, corners = augmented(self.augment, img, corners_in_pixels(s, self.size))
+            return img, self.targets[j], corners
         raise ImageError("no readable image in this data source")
 
 
-def collate(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Images (B, 3, H, W), concatenated targets, and target lengths, as CTCLoss wants them."""
+def collate(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Images (B, 3, H, W), concatenated targets and target lengths (as CTCLoss wants them),
+    and plate corners (B, 4, 2) in the STN's [-1, 1] coordinates, NaN where unknown."""
     images = to_tensor(np.stack([b[0] for b in batch]))
     targets = torch.tensor([c for b in batch for c in b[1]], dtype=torch.long)
     lengths = torch.tensor([len(b[1]) for b in batch], dtype=torch.long)
-    return images, targets, lengths
+    h, w = images.shape[-2:]
+    corners = torch.from_numpy(np.stack([b[2] for b in batch])) / torch.tensor([w / 2, h / 2]) - 1
+    return images, targets, lengths, corners

@@ -123,11 +123,15 @@ class STN(nn.Module):
             self.params.weight.mul_(ratio[:, None])
             self.params.bias.mul_(ratio)
 
-    def theta(self, x: torch.Tensor) -> torch.Tensor:
-        """The bounded affine matrices (B, 2, 3) for a batch of images."""
-        c = self.config
+    def raw_params(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 6) warp parameters before ``tanh`` bounds them (see :meth:`theta`)."""
         small = F.avg_pool2d(x, 2)  # (B, 3, H/2, W/2)
-        p = torch.tanh(self.params(self.head(self.features(small))))  # (B, 6) in (-1, 1)
+        return self.params(self.head(self.features(small)))
+
+    def theta(self, x: torch.Tensor, raw: torch.Tensor | None = None) -> torch.Tensor:
+        """The bounded affine matrices (B, 2, 3) for a batch of images (from ``raw`` if given)."""
+        c = self.config
+        p = torch.tanh(self.raw_params(x) if raw is None else raw)  # (B, 6) in (-1, 1)
         angle = p[:, 0] * math.radians(c.max_rotation_deg)
         sx = torch.exp(p[:, 1] * c.max_log_scale)
         sy = torch.exp(p[:, 2] * c.max_log_scale)
@@ -145,7 +149,10 @@ class STN(nn.Module):
         return torch.stack([row0, row1], dim=1)  # (B, 2, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        theta = self.theta(x)  # (B, 2, 3)
+        return self.warp(x, self.theta(x))
+
+    def warp(self, x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        """``x`` resampled through the affine matrices ``theta`` (B, 2, 3)."""
         b, _, h, w = x.shape
         if (w, h) == tuple(self.config.input_size):
             # affine_grid as one matmul on a constant grid: exports to ONNX at any opset.
@@ -153,6 +160,41 @@ class STN(nn.Module):
         else:
             grid = F.affine_grid(theta, [b, 3, h, w], align_corners=self.config.align_corners)
         return F.grid_sample(x, grid, padding_mode="border", align_corners=self.config.align_corners)
+
+
+# How much of the STN's output a framed plate fills (width, height): a little margin, so a
+# slightly misplaced frame cuts no character.
+PLATE_FILL = (0.94, 0.88)
+
+
+def framing_theta(corners: torch.Tensor, fill: tuple[float, float] = PLATE_FILL) -> torch.Tensor:
+    """The affine warps (B, 2, 3) that frame plates whose corners are ``corners``.
+
+    ``corners``: (B, 4, 2) TL, TR, BR, BL in the [-1, 1] coordinates the STN samples from. The
+    warp maps the output's centred ``fill`` box onto them: exact for a parallelogram, the least-
+    squares fit for a perspective quadrilateral. This is what synthetic plates teach the STN.
+    """
+    ax, ay = fill
+    out = torch.tensor([[-ax, -ay, 1.0], [ax, -ay, 1.0], [ax, ay, 1.0], [-ax, ay, 1.0]], dtype=corners.dtype)
+    solve = torch.linalg.pinv(out).to(corners.device)  # (3, 4): least squares from the output's corners
+    return torch.matmul(solve, corners).transpose(1, 2)  # (B, 2, 3)
+
+
+def raw_params_of(theta: torch.Tensor, bounds: torch.Tensor, limit: float = 0.95) -> torch.Tensor:
+    """The STN's pre-``tanh`` parameters (B, 6) that come closest to the affine warps ``theta``.
+
+    Inverts :meth:`STN.theta`: the matrix is R(angle) @ [[1, shear], [0, 1]] @ diag(sx, sy).
+    Each parameter is clipped to ``limit`` of its bound first, so an out-of-range warp (a plate
+    tilted more than the STN may turn) asks for the bound, not an infinite pre-tanh value.
+    """
+    a, b, d, e = theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1]
+    angle = torch.atan2(d, a)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    sx = torch.hypot(a, d).clamp_min(1e-3)
+    sy = (cos * e - sin * b).clamp_min(1e-3)
+    shear = (cos * b + sin * e) / sy
+    p = torch.stack([angle, sx.log(), sy.log(), shear, theta[:, 0, 2], theta[:, 1, 2]], dim=1)
+    return torch.atanh((p / bounds.to(p)).clamp(-limit, limit))
 
 
 @dataclass

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lpr.alphabet import CN_LETTERS, CN_PROVINCES, DIGITS, LATIN_LETTERS
-from lpr.data import trim_letterbox
+from lpr.data import format_corners, trim_letterbox
 
 log = logging.getLogger(__name__)
 
@@ -1354,16 +1354,22 @@ def render_plate(
         st = get_style(style)
         if st.formats:
             text = printed_form(text, st) or text
-    return _render(text, rng, out_size, st, clean)
+    return _render(text, rng, out_size, st, clean)[0]
 
 
 def _render(
     text: str, rng: np.random.Generator, out_size: tuple[int, int] | None, st: PlateStyle, clean: bool = False
-) -> np.ndarray:
-    """``render_plate`` of an already printed form (separators in place) in layout ``st``."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``render_plate`` of an already printed form (separators in place) in layout ``st``.
+
+    Also returns where the plate's corners (TL, TR, BR, BL) landed, as (4, 2) fractions of the
+    image's width and height: what the STN is taught to frame. None for a letterboxed crop
+    (trimming the bands moves it by an amount only the trimmed image knows).
+    """
     if clean:
         img = render_clean(text, st)
-        return img if out_size is None else cv2.resize(img, tuple(out_size), interpolation=cv2.INTER_AREA)
+        img = img if out_size is None else cv2.resize(img, tuple(out_size), interpolation=cv2.INTER_AREA)
+        return img, np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
 
     pw, ph = st.plate_mm
     pad = rng.uniform(6, 25) if rng.random() < 0.35 else 0.0  # plastic/chrome plate holder
@@ -1406,6 +1412,7 @@ def _render(
     img = _photometric(img, rng)
     img = _camera_look(img, rng, st)
     img = _degrade(img, rng, st.harsh)
+    corners = None if letterbox else ((quad - origin) * scale / (Wc, Hc)).astype(np.float32)
     if letterbox:  # ... and what preprocessing then makes of it (data.resize trims the bands)
         img = trim_letterbox(_letterbox(img, rng))
     if out_size is not None:
@@ -1413,7 +1420,7 @@ def _render(
         img = cv2.resize(img, tuple(out_size), interpolation=interp)
         if rng.random() < 0.4:  # the real crops were JPEG-saved at this size too
             img = _jpeg(img, int(rng.integers(50, 96)))
-    return img
+    return img, corners
 
 
 def _letterbox(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -1430,18 +1437,21 @@ def _letterbox(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # --------------------------------------------------------------------------- data sets
 
 
-def _sample(seed: int, index: int, style: str, out_size: tuple[int, int] | None) -> tuple[str, np.ndarray]:
+def _sample(
+    seed: int, index: int, style: str, out_size: tuple[int, int] | None
+) -> tuple[str, np.ndarray, np.ndarray | None]:
     """Sample ``index`` of a data set; seeded by (seed, index) so it never depends on worker layout."""
     rng = np.random.default_rng([seed, index])
     plate = random_plate(rng, style)
-    return plate.label, _render(plate.printed, rng, out_size, plate.style)
+    return (plate.label, *_render(plate.printed, rng, out_size, plate.style))
 
 
-def _write_sample(job: tuple[Path, int, int, str, tuple[int, int] | None]) -> str:
+def _write_sample(job: tuple[Path, int, int, str, tuple[int, int] | None]) -> tuple[str, str]:
+    """Render and save one plate; returns its label and its corners as CSV text."""
     out_dir, seed, index, style, out_size = job
-    text, img = _sample(seed, index, style, out_size)
+    text, img, corners = _sample(seed, index, style, out_size)
     cv2.imwrite(str(out_dir / "images" / f"{index:06d}.png"), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    return text
+    return text, format_corners(corners)
 
 
 def _init_worker() -> None:
@@ -1459,7 +1469,9 @@ def synthesize(
 ) -> Path:
     """Render ``n`` plates into ``out_dir/images/NNNNNN.png`` and write ``out_dir/labels.csv``.
 
-    The CSV has the header ``path,text`` with paths relative to it. Output is identical for a
+    The CSV has the header ``path,text,corners``, paths relative to it; ``corners`` is where the
+    plate's corners lie in the image (see ``data.parse_corners``), which teaches the STN what to
+    frame (``TrainConfig.stn_geometry``). Output is identical for a
     given ``seed`` whatever ``workers`` is. PNG because the distortions already include JPEG
     artefacts and a second lossy pass would change them. Returns the path of ``labels.csv``.
     """
@@ -1471,22 +1483,22 @@ def synthesize(
     size = None if out_size is None else (int(out_size[0]), int(out_size[1]))
     jobs = [(out_dir, seed, i, style, size) for i in range(n)]
     bar = tqdm(total=n, desc="synth", unit="plate", disable=not progress)
-    texts: list[str] = []
+    rows: list[tuple[str, str]] = []
     if workers > 1 and n > 1:
         # spawn, not fork: forking a parent that already ran OpenCV/torch threads can deadlock.
         with mp.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
-            for text in pool.imap(_write_sample, jobs, chunksize=64):
-                texts.append(text)
+            for row in pool.imap(_write_sample, jobs, chunksize=64):
+                rows.append(row)
                 bar.update()
     else:
         for job in jobs:
-            texts.append(_write_sample(job))
+            rows.append(_write_sample(job))
             bar.update()
     bar.close()
     labels = out_dir / "labels.csv"
     with labels.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["path", "text"])
-        w.writerows((f"images/{i:06d}.png", t) for i, t in enumerate(texts))
+        w.writerow(["path", "text", "corners"])
+        w.writerows((f"images/{i:06d}.png", text, corners) for i, (text, corners) in enumerate(rows))
     log.info("wrote %d %s plates to %s", n, style, out_dir)
     return labels

@@ -39,7 +39,7 @@ from .data import PlateDataset, StreamingPlateDataset, build_augment, check_labe
 from .decoding import greedy_decode
 from .formats import PlateFormat
 from .metrics import score
-from .models import STN, LPRNet, LPRNetConfig, STNConfig
+from .models import STN, LPRNet, LPRNetConfig, STNConfig, framing_theta, raw_params_of
 from .report import stn_grid
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,9 @@ class TrainConfig:
     warmup_steps: int = 200
     stn_lr_scale: float = 0.3
     stn_warmup_epochs: int = 1
+    # Weight of the framing loss: where a plate's corners are known (synthetic plates), the STN is
+    # also taught to frame the plate, which CTC alone rarely teaches it (loose crops stay loose).
+    stn_geometry: float = 0.0
     augment: float = 1.0  # augmentation strength; 0 turns it off
     ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead; 0 = off
     seed: int = 0
@@ -250,10 +253,13 @@ class Joint(nn.Module):
         self.stn, self.net = stn, net
         self.amp_dtype = amp_dtype
 
-    def forward(self, x: torch.Tensor, stn_on: bool = True) -> torch.Tensor:
-        x = self.stn(x) if stn_on else x
+    def forward(self, x: torch.Tensor, stn_on: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """CTC logits, and the STN's raw warp parameters (None while it is off)."""
+        raw = self.stn.raw_params(x) if stn_on else None
+        if raw is not None:
+            x = self.stn.warp(x, self.stn.theta(x, raw))
         with torch.autocast(x.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-            return self.net(x)
+            return self.net(x), raw
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -278,10 +284,33 @@ def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16
 
 
-def forward_loss(model, x, targets, lengths, stn_on: bool = True) -> torch.Tensor:
-    """CTC loss of one batch through STN (when on) and LPRNet (the loss itself in fp32)."""
-    logits = model(x.contiguous(memory_format=torch.channels_last), stn_on)
-    return ctc_loss(logits, targets, lengths)
+def framing_loss(raw: torch.Tensor, corners: torch.Tensor, bounds: torch.Tensor) -> torch.Tensor:
+    """How far the STN's warps are from framing the plates whose corners are known (rows of
+    ``corners`` without NaN); 0, still attached to the graph, if none are.
+
+    Measured on the pre-``tanh`` parameters (smooth L1), where the gradient never vanishes: a
+    warp pushed against its bound still hears where the plate is.
+    """
+    known = ~torch.isnan(corners).flatten(1).any(1)
+    if not known.any():
+        return raw.sum() * 0.0  # every parameter keeps a gradient (DDP wants one per step)
+    target = raw_params_of(framing_theta(corners[known].to(raw.device)), bounds)
+    return F.smooth_l1_loss(raw[known], target, beta=0.1)
+
+
+def forward_loss(
+    model, x, targets, lengths, stn_on: bool = True, corners: torch.Tensor | None = None, geometry: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Loss of one batch through STN (when on) and LPRNet, in fp32: CTC, plus ``geometry`` times
+    the framing loss when corners are given. Returns the total and the framing loss (or None)."""
+    logits, raw = model(x.contiguous(memory_format=torch.channels_last), stn_on)
+    loss = ctc_loss(logits, targets, lengths)
+    framing = None
+    if geometry and raw is not None and corners is not None:
+        stn = (model.module if hasattr(model, "module") else model).stn  # DDP wraps Joint
+        framing = framing_loss(raw, corners, stn.warp_bounds())
+        loss = loss + geometry * framing
+    return loss, framing
 
 
 def backward(opt, loss: torch.Tensor) -> bool:
@@ -547,13 +576,15 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                 dynamic_ncols=True,
                 file=sys.stderr,
             )
-            t0, seen, loss_sum, skipped = time.time(), 0, 0.0, 0
+            t0, seen, loss_sum, framing_sum, skipped = time.time(), 0, 0.0, 0.0, 0
             with bar:
-                for x, targets, lengths in bar:
+                for x, targets, lengths, corners in bar:
                     lr = lr_at(step, total_steps, cfg)
                     opt.param_groups[0]["lr"] = lr
                     opt.param_groups[1]["lr"] = lr * cfg.stn_lr_scale if stn_on else 0.0  # 0 also stops AdamW decay
-                    loss = forward_loss(model, x.to(device), targets, lengths, stn_on)
+                    loss, framing = forward_loss(
+                        model, x.to(device), targets, lengths, stn_on, corners, cfg.stn_geometry
+                    )
                     # One collective per step: every rank skips the same bad batches and stops together.
                     bad, stopping = distributed.any_of(job, [not torch.isfinite(loss), stop.requested], device)
                     # DDP averages gradients, so once all losses are finite every rank sees the same ones.
@@ -567,10 +598,12 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                     else:
                         seen += len(lengths) * job.world
                         loss_sum += loss.item() * len(lengths)
+                        framing_sum += (framing.item() if framing is not None else 0.0) * len(lengths)
                         pps = seen / (time.time() - t0)
                         bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", pps=f"{pps:.0f}")
                         if metrics_log and step % 50 == 0:
-                            metrics_log.write(kind="step", epoch=epoch + 1, step=step, loss=loss.item(), lr=lr)
+                            extra = {"framing_loss": framing.item()} if framing is not None else {}
+                            metrics_log.write(kind="step", epoch=epoch + 1, step=step, loss=loss.item(), lr=lr, **extra)
                     step, done = step + 1, done + 1
                     if stopping:  # at a batch boundary, so the saved state is exact
                         if job.main:
@@ -580,6 +613,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
             record = {
                 "epoch": epoch + 1,
                 "train_loss": loss_sum * job.world / max(seen, 1),  # rank 0's mean loss
+                "framing_loss": framing_sum * job.world / max(seen, 1) if cfg.stn_geometry and stn_on else None,
                 "skipped_steps": skipped,
                 "plates_per_second": seen / (time.time() - t0),
                 "seconds": time.time() - t0,
@@ -651,6 +685,8 @@ def config_yaml(cfg: TrainConfig) -> str:
 
 def format_epoch(r: dict) -> str:
     line = f"epoch {r['epoch']}: loss {r['train_loss']:.4f}, {r['plates_per_second']:.0f} plates/s"
+    if r.get("framing_loss") is not None:
+        line += f", framing loss {r['framing_loss']:.4f}"
     if r["skipped_steps"]:
         line += f", {r['skipped_steps']} steps skipped (non-finite)"
     for name, m in r.get("val", {}).items():

@@ -1,5 +1,7 @@
+import cv2
 import numpy as np
 import pytest
+import torch
 
 from lpr.alphabet import Alphabet
 from lpr.data import ImageError, check_labels, load_image, parse_ccpd_name, read_source, resize, trim_letterbox
@@ -105,3 +107,47 @@ def test_trim_letterbox_cuts_only_letterbox_bands():
     # A blank image is not trimmed to nothing.
     blank = np.full((64, 64, 3), 255, np.uint8)
     assert trim_letterbox(blank) is blank
+
+
+def test_corners_column_is_read_and_a_bad_one_is_refused_with_its_line(tmp_path):
+    from lpr.data import read_csv
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((24, 94, 3), np.uint8))
+    (tmp_path / "labels.csv").write_text(
+        "path,text,corners\na.png,AB12,0.1 0.2 0.9 0.2 0.9 0.8 0.1 0.8\na.png,CD34,\n", encoding="utf-8"
+    )
+    a, b = read_csv(tmp_path / "labels.csv")
+    assert a.corners == (0.1, 0.2, 0.9, 0.2, 0.9, 0.8, 0.1, 0.8) and b.corners is None
+    (tmp_path / "bad.csv").write_text("path,text,corners\na.png,AB12,0.1 0.2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.csv:2"):
+        read_csv(tmp_path / "bad.csv")
+
+
+def test_plate_corners_move_with_the_augmented_image(tmp_path):
+    from lpr.alphabet import Alphabet
+    from lpr.data import PlateDataset, Sample, build_augment, collate
+
+    img = np.zeros((32, 128, 3), np.uint8)
+    img[8:24, 32:96] = 255  # the "plate": a white box in the middle
+    cv2.imwrite(str(tmp_path / "p.png"), img)
+    corners = (0.25, 0.25, 0.75, 0.25, 0.75, 0.75, 0.25, 0.75)
+    samples = [Sample(str(tmp_path / "p.png"), "AB", corners=corners), Sample(str(tmp_path / "p.png"), "AB")]
+    ds = PlateDataset(samples, Alphabet.resolve("latin"), (128, 32), build_augment(1.0))
+    moved = 0
+    for seed in range(40):
+        ds.augment.set_random_seed(seed)
+        out, _, c = ds[0]
+        grey = out.mean(axis=2)
+        centre = c.mean(axis=0)
+        inside = c + 0.2 * (centre - c)  # corners pulled a little toward the centre: on the plate
+        outside = c - 0.25 * (centre - c)  # pushed away from it: off the plate
+        for (xi, yi), (xo, yo) in zip(inside, outside):
+            assert grey[int(yi), int(xi)] > 128
+            if 0 <= xo < 128 and 0 <= yo < 32:
+                assert grey[int(yo), int(xo)] < 128
+        moved += not np.allclose(c, np.array(corners).reshape(4, 2) * (128, 32), atol=0.5)
+    assert moved > 10  # the geometric augmentation did move plates
+    assert np.isnan(ds[1][2]).all()  # a plate without corners stays without
+    _, _, _, batch_corners = collate([ds[0], ds[1]])
+    assert batch_corners.shape == (2, 4, 2) and batch_corners[0].abs().max() <= 1.5
+    assert torch.isnan(batch_corners[1]).all()

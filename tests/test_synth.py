@@ -11,7 +11,7 @@ import pytest
 
 from lpr import synth
 from lpr.alphabet import CN_LETTERS, CN_PROVINCES, DIGITS, LATIN_LETTERS, Alphabet
-from lpr.data import trim_letterbox
+from lpr.data import parse_corners, trim_letterbox
 
 
 def _render(seed: int, out_size=(94, 24)) -> np.ndarray:
@@ -134,11 +134,14 @@ def test_synthesize_writes_labels_and_images(tmp_path, workers):
     assert labels == tmp_path / "ds" / "labels.csv"
     with labels.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 12 and list(rows[0]) == ["path", "text"]
+    assert len(rows) == 12 and list(rows[0]) == ["path", "text", "corners"]
     for row in rows:
         img = cv2.imread(str(labels.parent / row["path"]))
         assert img is not None and img.shape == (24, 94, 3)
         assert len(row["text"]) == 7
+        corners = np.array(parse_corners(row["corners"])).reshape(4, 2)
+        assert (corners[1, 0] > corners[0, 0]) and (corners[3, 1] > corners[0, 1])  # TL, TR, BR, BL order
+        assert np.all((corners > -0.2) & (corners < 1.2))  # the crop holds the plate, give or take a margin
 
 
 def test_synthesize_independent_of_workers(tmp_path):
@@ -250,14 +253,14 @@ def test_latin_mix_covers_every_layout_with_its_weights():
 def test_latin_mix_is_deterministic_per_seed(tmp_path):
     a = [synth._sample(3, i, "latin", (128, 32)) for i in range(8)]
     b = [synth._sample(3, i, "latin", (128, 32)) for i in range(8)]
-    assert [t for t, _ in a] == [t for t, _ in b]
-    assert all(x.tobytes() == y.tobytes() for (_, x), (_, y) in zip(a, b))
+    assert [t for t, _, _ in a] == [t for t, _, _ in b]
+    assert all(x.tobytes() == y.tobytes() for (_, x, _), (_, y, _) in zip(a, b))
     c = synth._sample(4, 0, "latin", (128, 32))
     assert c[1].tobytes() != a[0][1].tobytes()
     labels = synth.synthesize(tmp_path / "l", 6, style="latin", seed=3, out_size=(96, 48), workers=1, progress=False)
     with labels.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert [r["text"] for r in rows] == [t for t, _ in a[:6]]
+    assert [r["text"] for r in rows] == [t for t, _, _ in a[:6]]
     assert cv2.imread(str(labels.parent / rows[0]["path"])).shape == (48, 96, 3)
 
 
@@ -303,8 +306,9 @@ def test_letterboxed_crops_are_trimmed_like_real_ones():
     assert abs(trimmed.shape[0] - 60) <= 2 and abs(trimmed.shape[1] - 150) <= 2
 
     st = synth.PlateStyle(**{**synth.TW.__dict__, "letterbox_p": 1.0})
-    img = synth._render("ABC-1234", np.random.default_rng(8), (128, 32), st)
+    img, corners = synth._render("ABC-1234", np.random.default_rng(8), (128, 32), st)
     assert img.shape == (32, 128, 3)
+    assert corners is None  # trimming moved the plate by an unknown amount: no framing target
     rows = img.astype(int).std(axis=(1, 2))
     assert rows[:3].max() > 12 or rows[-3:].max() > 12  # not a plate squashed between flat bands
 

@@ -106,7 +106,7 @@ def test_a_nan_loss_skips_the_step_and_leaves_the_weights_alone():
     before = [p.detach().clone() for p in net.parameters()]
     x, targets, lengths = _batch()
     x[0, 0, 0, 0] = float("nan")
-    loss = forward_loss(Joint(stn, net), x, targets, lengths)
+    loss, _ = forward_loss(Joint(stn, net), x, targets, lengths)
     assert not torch.isfinite(loss)  # the loop skips backward here (grid_sample would crash on it)
     apply_step(opt, False)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
@@ -120,7 +120,7 @@ def test_an_infinite_gradient_skips_the_step_and_leaves_the_weights_alone():
     stn, net, opt = _tiny_pair()
     before = [p.detach().clone() for p in net.parameters()]
     net.classifier.weight.register_hook(lambda g: g * float("inf"))  # finite loss, poisoned gradient
-    loss = forward_loss(Joint(stn, net), *_batch())
+    loss, _ = forward_loss(Joint(stn, net), *_batch())
     assert torch.isfinite(loss) and not backward(opt, loss)
     apply_step(opt, False)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
@@ -230,9 +230,64 @@ def test_bf16_runs_lprnet_in_bf16_but_keeps_the_stn_and_loss_in_fp32():
     # (The hooks return None: a hook returning a value would replace the module's output.)
     stn.params.register_forward_hook(lambda m, i, o: seen.update(stn=o.dtype))  # the warp parameters
     net.classifier.register_forward_hook(lambda m, i, o: seen.update(net=o.dtype))
-    loss = forward_loss(Joint(stn, net, torch.bfloat16), *_batch())
+    loss, _ = forward_loss(Joint(stn, net, torch.bfloat16), *_batch())
     assert seen == {"stn": torch.float32, "net": torch.bfloat16} and loss.dtype == torch.float32
     loss.backward()  # gradients reach the STN's localisation net through the bf16 LPRNet
     grads = [p.grad for p in stn.parameters() if p.requires_grad]
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
     assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_framing_theta_is_the_identity_for_a_plate_filling_the_frame_and_recovers_an_affine():
+    from lpr.models import PLATE_FILL, framing_theta
+
+    ax, ay = PLATE_FILL
+    box = torch.tensor([[-ax, -ay], [ax, -ay], [ax, ay], [-ax, ay]])
+    assert torch.allclose(framing_theta(box[None]), torch.tensor([[[1.0, 0, 0], [0, 1.0, 0]]]), atol=1e-5)
+    # A plate at the left, half as wide and a third as tall as the crop, rotated a little.
+    a = torch.tensor([[0.45, -0.05, -0.4], [0.03, 0.33, 0.1]])
+    corners = box @ a[:, :2].T + a[:, 2]
+    assert torch.allclose(framing_theta(corners[None])[0], a, atol=1e-5)
+
+
+def test_raw_params_of_inverts_the_stn_parameterisation_and_clips_to_the_bounds():
+    from lpr.models import STN, STNConfig, raw_params_of
+
+    stn = STN(STNConfig(max_log_scale=1.0, max_translation=0.6))
+    raw = torch.tensor([[0.3, -0.5, 0.8, 0.2, -1.0, 0.4]])
+    theta = stn.theta(torch.zeros(1, 3, 24, 94), raw)
+    assert torch.allclose(raw_params_of(theta, stn.warp_bounds()), raw, atol=1e-4)
+    far = theta.clone()
+    far[:, 0, 2] = 5.0  # a shift far beyond the bound asks for the bound's limit, not infinity
+    assert raw_params_of(far, stn.warp_bounds())[0, 4] == pytest.approx(math.atanh(0.95), abs=1e-4)
+
+
+def test_the_framing_loss_teaches_the_stn_where_corners_are_known_and_ignores_the_rest():
+    from lpr.models import STN, STNConfig
+    from lpr.training import Joint, forward_loss, framing_loss
+
+    _, net, _ = _tiny_pair()
+    stn = STN(STNConfig(max_log_scale=1.0, max_translation=0.6))  # bounds that can reach the plate
+    x, targets, lengths = _batch()
+    # One plate in the left half of its crop, one without corners (a real plate).
+    corners = torch.tensor([[[-0.9, -0.4], [0.0, -0.4], [0.0, 0.4], [-0.9, 0.4]], [[float("nan")] * 2] * 4])
+    _, framing = forward_loss(Joint(stn, net), x, targets, lengths, True, corners, geometry=1.0)
+    assert framing > 0.1  # an untrained STN returns the whole crop
+    torch.manual_seed(1)  # the same dropout in both passes
+    loss, _ = forward_loss(Joint(stn, net), x, targets, lengths, True, corners[1:].expand(2, 4, 2), geometry=1.0)
+    torch.manual_seed(1)
+    ctc, none = forward_loss(Joint(stn, net), x, targets, lengths, True, None, geometry=1.0)
+    assert none is None and torch.allclose(loss, ctc)  # no corners, no framing loss
+    torch.manual_seed(1)
+    loss, framing = forward_loss(Joint(stn, net), x, targets, lengths, True, corners, geometry=2.0)
+    assert torch.allclose(loss, ctc + 2.0 * framing)
+    opt = torch.optim.Adam(stn.parameters(), lr=0.03)
+    steps = []
+    for _ in range(150):
+        _, framing = forward_loss(Joint(stn, net), x, targets, lengths, True, corners, geometry=1.0)
+        opt.zero_grad(), framing.backward(), opt.step()  # (an untrained LPRNet's CTC gradient is noise)
+        steps.append(framing.item())
+    assert steps[-1] < 0.3 * steps[0]
+    theta = stn.eval().theta(x[:1])[0]
+    assert theta[0, 0] < 0.7 and theta[0, 2] < -0.3  # zoomed in, moved left: toward the plate
+    assert framing_loss(stn.raw_params(x[:1]), corners[1:], stn.warp_bounds()) == 0  # nothing known, nothing to learn
