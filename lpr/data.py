@@ -377,7 +377,7 @@ class PlateDataset(Dataset):
         self.images = images[: len(kept)]
         self.samples = kept
         self.targets = [alphabet.encode(s.text) for s in kept]
-        self.corners = np.stack([corners_in_pixels(s, self.size) for s in kept]) if kept else NO_CORNERS[None]
+        self.corners = np.array([corners_in_pixels(s, self.size) for s in kept], np.float32).reshape(-1, 4, 2)
 
     def __len__(self) -> int:
         return len(self.samples)

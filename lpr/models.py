@@ -128,10 +128,14 @@ class STN(nn.Module):
         small = F.avg_pool2d(x, 2)  # (B, 3, H/2, W/2)
         return self.params(self.head(self.features(small)))
 
-    def theta(self, x: torch.Tensor, raw: torch.Tensor | None = None) -> torch.Tensor:
-        """The bounded affine matrices (B, 2, 3) for a batch of images (from ``raw`` if given)."""
+    def theta(self, x: torch.Tensor) -> torch.Tensor:
+        """The bounded affine matrices (B, 2, 3) for a batch of images."""
+        return self.warp_matrix(self.raw_params(x))
+
+    def warp_matrix(self, raw: torch.Tensor) -> torch.Tensor:
+        """The bounded affine matrices (B, 2, 3) of raw warp parameters (B, 6)."""
         c = self.config
-        p = torch.tanh(self.raw_params(x) if raw is None else raw)  # (B, 6) in (-1, 1)
+        p = torch.tanh(raw)  # (B, 6) in (-1, 1)
         angle = p[:, 0] * math.radians(c.max_rotation_deg)
         sx = torch.exp(p[:, 1] * c.max_log_scale)
         sy = torch.exp(p[:, 2] * c.max_log_scale)

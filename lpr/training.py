@@ -257,7 +257,7 @@ class Joint(nn.Module):
         """CTC logits, and the STN's raw warp parameters (None while it is off)."""
         raw = self.stn.raw_params(x) if stn_on else None
         if raw is not None:
-            x = self.stn.warp(x, self.stn.theta(x, raw))
+            x = self.stn.warp(x, self.stn.warp_matrix(raw))
         with torch.autocast(x.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             return self.net(x), raw
 

@@ -255,7 +255,7 @@ def test_raw_params_of_inverts_the_stn_parameterisation_and_clips_to_the_bounds(
 
     stn = STN(STNConfig(max_log_scale=1.0, max_translation=0.6))
     raw = torch.tensor([[0.3, -0.5, 0.8, 0.2, -1.0, 0.4]])
-    theta = stn.theta(torch.zeros(1, 3, 24, 94), raw)
+    theta = stn.warp_matrix(raw)
     assert torch.allclose(raw_params_of(theta, stn.warp_bounds()), raw, atol=1e-4)
     far = theta.clone()
     far[:, 0, 2] = 5.0  # a shift far beyond the bound asks for the bound's limit, not infinity
