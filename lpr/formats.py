@@ -17,9 +17,11 @@ other  itself, e.g. ``-``
 new-energy one.
 
 A leading ``~`` makes a format a *preference* rather than a constraint: a reading that fits
-none of its patterns is replaced only by a reading of the same length that does (a confusable
-glyph resolved, O/0, J/3, 8/B), never by a longer or shorter one. The ``latin`` model prefers
-``~known``, every named country format, so a plate of another country is still read freely.
+none of its patterns is replaced only by one that does and that the network finds nearly as
+likely (a confusable glyph resolved, O/0, J/3, 8/B; a faint character restored), never by one
+that differs only in its separators (see ``lpr.decoding.fit_format``). The ``latin`` model
+prefers ``~known``, every named country format, so a plate of another country is still read
+freely.
 
 Example::
 
@@ -30,7 +32,7 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .alphabet import DIGITS, LATIN_LETTERS, Alphabet
 
@@ -101,6 +103,8 @@ class PlateFormat:
     name: str
     patterns: tuple[tuple[frozenset[str], ...], ...]
     soft: bool = False
+    # alive() answers, memoised: beam search asks the same few questions for every plate.
+    _alive: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, spec: str, alphabet: Alphabet, name: str | None = None) -> PlateFormat:
@@ -120,8 +124,13 @@ class PlateFormat:
 
     def alive(self, state: tuple[int, ...] | None, position: int, char: str) -> tuple[int, ...]:
         """Patterns still possible after ``char`` at ``position``; ``state`` = those possible before."""
-        candidates = range(len(self.patterns)) if state is None else state
-        return tuple(i for i in candidates if position < len(self.patterns[i]) and char in self.patterns[i][position])
+        key = (state, position, char)
+        if key not in self._alive:
+            candidates = range(len(self.patterns)) if state is None else state
+            self._alive[key] = tuple(
+                i for i in candidates if position < len(self.patterns[i]) and char in self.patterns[i][position]
+            )
+        return self._alive[key]
 
     def complete(self, state: tuple[int, ...] | None, length: int) -> bool:
         """Whether a prefix of ``length`` characters in ``state`` is a whole plate."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lpr.alphabet import Alphabet
-from lpr.decoding import beam_search, char_confidences, decode, greedy_decode
+from lpr.decoding import beam_search, char_confidences, decode, greedy_decode, text_probability
 from lpr.formats import FormatError, PlateFormat
 
 CN = Alphabet.resolve("cn")
@@ -151,18 +151,51 @@ def test_a_preferred_format_settles_a_look_alike_glyph():
     assert r.text == "01O123AB" and r.format_matched and r.plate_format == "~known"
 
 
-def test_a_preferred_format_does_not_overrule_a_clear_reading_or_change_its_length():
+def test_a_preferred_format_does_not_overrule_a_clear_reading():
     known = PlateFormat.resolve("~known", LATIN)
     # A plate of an unknown layout, read clearly; a faint E would make it a UK plate.
     clear = probs_of([{c: 0.9} for c in "AB12CD"] + [{"3": 0.8, "E": 0.1}], LATIN)
     assert decode(clear[None], LATIN, plate_format=PlateFormat.resolve("uk", LATIN))[0].text == "AB12CDE"
     (r,) = decode(clear[None], LATIN, plate_format=known)
     assert r.text == "AB12CD3" and r.format_matched is False
-    # A weak extra character: a hard format drops it, a preference keeps the length.
+    # A clear extra character: a preference keeps it (a hard format would drop another).
+    steps = [{c: 0.95} for c in "ABC"] + [{"7": 0.95}] + [{c: 0.95} for c in "1234"]
+    assert decode(probs_of(steps, LATIN)[None], LATIN, plate_format=known)[0].text == "ABC71234"
+
+
+def test_a_preferred_format_restores_a_faint_character_or_drops_a_doubtful_one():
+    known = PlateFormat.resolve("~known", LATIN)
+    # The small Uzbek region code: its second digit only faintly seen (greedy drops it).
+    faint = probs_of([{"0": 0.95}, {"1": 0.35, "-": 0.6}] + [{c: 0.95} for c in "A123BC"], LATIN)
+    assert greedy_decode(faint[None], LATIN)[0].text == "0A123BC"
+    (r,) = decode(faint[None], LATIN, plate_format=known)
+    assert r.text == "01A123BC" and r.format_matched
+    # An extra character the network barely prefers to a blank.
     steps = [{c: 0.95} for c in "ABC"] + [{"7": 0.55, "-": 0.45}] + [{c: 0.95} for c in "1234"]
-    p = probs_of(steps, LATIN)
-    assert decode(p[None], LATIN, plate_format=PlateFormat.resolve("br", LATIN))[0].text == "ABC1234"
-    assert decode(p[None], LATIN, plate_format=known)[0].text == "ABC71234"
+    assert decode(probs_of(steps, LATIN)[None], LATIN, plate_format=known)[0].text == "ABC1234"
+
+
+def test_a_preferred_format_never_only_adds_or_drops_a_separator():
+    # "123ABC" with a faint dash: Taiwan's ###-@@@, but the US writes the same plate without one.
+    p = probs_of([{c: 0.95} for c in "123"] + [{}] + [{c: 0.95} for c in "ABC"], LATIN)
+    dash = LATIN.symbols.index("-") + 1
+    p[:, 3] = 0.0
+    p[0, 3], p[dash, 3] = 0.6, 0.4
+    assert beam_search(p, LATIN, top_k=1, plate_format=PlateFormat.resolve("tw", LATIN))[0][0] == "123-ABC"
+    (r,) = decode(p[None], LATIN, plate_format=PlateFormat.resolve("~known", LATIN))
+    assert r.text == "123ABC" and r.format_matched is False
+
+
+def test_text_probability_sums_every_alignment():
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(SMALL.num_classes), size=5).T  # (C, T)
+    brute = {}
+    for path in itertools.product(range(SMALL.num_classes), repeat=p.shape[1]):
+        collapsed = [c for i, c in enumerate(path) if c and (i == 0 or c != path[i - 1])]
+        text = SMALL.decode(collapsed)
+        brute[text] = brute.get(text, 0.0) + np.prod(p[list(path), range(p.shape[1])])
+    for text in ("", "A", "AA", "AB1", "B1B1A"):
+        assert text_probability(p, SMALL.encode(text)) == pytest.approx(brute.get(text, 0.0), rel=1e-9, abs=1e-15)
 
 
 def test_top_k_candidates_are_free_under_a_preferred_format():

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from lpr.bench import latency, model_throughput, stn_share  # noqa: E402
 from lpr.checkpoints import read_checkpoint  # noqa: E402
-from lpr.decoding import SOFT_MIN_RATIO  # noqa: E402
+from lpr.decoding import SOFT_LENGTH_RATIO, SOFT_MIN_RATIO  # noqa: E402
 from lpr.evaluation import evaluate_model  # noqa: E402
 from lpr.pipeline import Recognizer, resolve_model_dir  # noqa: E402
 
@@ -137,8 +137,9 @@ def main() -> None:
     p("plates rotated ±12°, sheared ±0.25, tilted and shifted off-centre (`tools/distort_split.py`).")
     if r.plate_format and r.plate_format.soft:
         p("*Sequence accuracy* is what `lpr predict` gives by default: readings that fit no format of")
-        p(f"`{r.plate_format.name}` give way to a same-length reading that does, when the network finds it at least")
-        p(f"{SOFT_MIN_RATIO} times as likely (a preference; see the README); *free reading* is the network's")
+        p(f"`{r.plate_format.name}` give way to a reading that does, when the network finds it at least")
+        p(f"{SOFT_MIN_RATIO} times as likely ({SOFT_LENGTH_RATIO} times if it adds or drops a character; a preference,")
+        p("see the README); *free reading* is the network's")
         p("greedy reading (`--format none`).")
     elif r.plate_format:
         p("*Sequence accuracy* is what `lpr predict` gives by default (readings constrained to the model's")
