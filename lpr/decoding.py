@@ -144,18 +144,18 @@ def _bare(text: str) -> str:
 
 
 def _soft_fits(
-    reading: Reading, probs: np.ndarray, alphabet: Alphabet, plate_format: PlateFormat, likelihood: float
+    read: str, likelihood: float, probs: np.ndarray, alphabet: Alphabet, plate_format: PlateFormat
 ) -> list[tuple[str, float]]:
-    """Readings that fit a preferred format and are likely enough to replace ``reading``, whose
-    own probability is ``likelihood``.
+    """Readings that fit a preferred format and are likely enough to replace ``read``, a
+    reading of probability ``likelihood``.
 
     Never one that only adds or drops a separator: whether a printed dash is in the label is a
     country's convention (Taiwan keeps it, the US drops it), which the image cannot settle.
     """
     fits = []
     for text, q in beam_search(probs, alphabet, top_k=5, plate_format=plate_format):
-        ratio = SOFT_MIN_RATIO if len(text) == len(reading.text) else SOFT_LENGTH_RATIO
-        if q >= ratio * likelihood and _bare(text) != _bare(reading.text):
+        ratio = SOFT_MIN_RATIO if len(text) == len(read) else SOFT_LENGTH_RATIO
+        if q >= ratio * likelihood and _bare(text) != _bare(read):
             fits.append((text, q))
     return fits
 
@@ -169,8 +169,8 @@ def fit_format(
 ) -> bool:
     """Replace ``reading`` by the likeliest reading of ``probs`` that fits the format, if any.
 
-    A soft format only accepts a reading that the network finds nearly as likely as its free
-    best (``SOFT_MIN_RATIO``; ``SOFT_LENGTH_RATIO`` for one that adds or drops characters): it
+    A soft format only accepts a reading that the network finds nearly as likely as the one it
+    replaces (``SOFT_MIN_RATIO``; ``SOFT_LENGTH_RATIO`` for one that adds or drops characters): it
     may settle which of two look-alike glyphs is meant or restore a faint character, but it
     must not overrule a clear reading of a layout it does not know.
     ``searched``: this plate's N-best already found (constrained to a hard format, free for a
@@ -184,7 +184,7 @@ def fit_format(
             return False
         if searched:  # the free N-best: its first may be likelier than the greedy reading
             likelihood = max(likelihood, searched[0][1])
-        fits = _soft_fits(reading, probs, alphabet, plate_format, likelihood)
+        fits = _soft_fits(reading.text, likelihood, probs, alphabet, plate_format)
     else:
         fits = searched if searched is not None else beam_search(probs, alphabet, top_k=1, plate_format=plate_format)
     if not fits:
