@@ -5,6 +5,8 @@ The raw plate confidence (product of per-character confidences, see
 but is over-confident on real plates from other cameras. A two-parameter logistic map of its
 logarithm (Platt scaling), fitted on real validation plates, turns it into the probability
 that the reading is right. It is stored in ``lprnet.pt`` and applied by the Recognizer.
+Where the fitted map would not lower the calibration error (a model whose raw confidence is
+already calibrated on those plates), the raw confidence is kept: ``{"method": "identity"}``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 FLOOR = 1e-9  # log(0) guard: an empty reading has confidence 0
+IDENTITY = "identity"  # the method of a calibration that keeps the raw confidence
 
 
 def _features(confidence) -> np.ndarray:
@@ -39,7 +42,7 @@ def fit(confidence, correct, l2: float = 1e-3, iterations: int = 50) -> dict:
 
 def apply(confidence, calibration: dict | None):
     """Calibrated confidence (same shape); unchanged when there is no calibration."""
-    if not calibration:
+    if not calibration or calibration.get("method") == IDENTITY:
         return confidence
     z = calibration["a"] * _features(confidence) + calibration["b"]
     out = 1 / (1 + np.exp(-z))
@@ -89,19 +92,20 @@ def cross_validated(confidence, correct, folds: int = 2, seed: int = 0) -> np.nd
     return out
 
 
-def held_out_threshold(confidence, correct, precision: float = 0.995, rounds: int = 20) -> dict:
+def held_out_threshold(confidence, correct, precision: float = 0.995, rounds: int = 20, fit_map: bool = True) -> dict:
     """What the reject threshold does on plates it was not chosen on.
 
-    The map and threshold are fitted on a random half of the plates and applied to the other
-    half, ``rounds`` times each way. On a few hundred plates one error moves precision by a
-    fifth of a point, so this is the figure to expect on new plates of the same cameras.
+    The map (unless ``fit_map`` is False: raw confidences) and threshold are fitted on a random
+    half of the plates and applied to the other half, ``rounds`` times each way. On a few
+    hundred plates one error moves precision by a fifth of a point, so this is the figure to
+    expect on new plates of the same cameras.
     """
     c, y = np.asarray(confidence, dtype=np.float64), np.asarray(correct, dtype=bool)
     precisions, coverages = [], []
     for seed in range(rounds):
         fold = np.random.default_rng(seed).permutation(len(c)) % 2
         for held in (fold == 0, fold == 1):
-            cal = fit(c[~held], y[~held])
+            cal = fit(c[~held], y[~held]) if fit_map else None
             threshold, _ = reject_threshold(apply(c[~held], cal), y[~held], precision)
             accepted = apply(c[held], cal) >= threshold
             coverages.append(accepted.mean())
@@ -115,12 +119,23 @@ def held_out_threshold(confidence, correct, precision: float = 0.995, rounds: in
     }
 
 
+def choose_map(confidence, correct) -> dict:
+    """The Platt map fitted on these plates, or the identity where its cross-validated
+    calibration error is no lower than the raw confidence's; with both errors."""
+    c, y = np.asarray(confidence, dtype=np.float64), np.asarray(correct, dtype=bool)
+    ece_raw = expected_calibration_error(c, y)
+    ece_map = expected_calibration_error(cross_validated(c, y), y)
+    chosen = fit(c, y) if ece_map < ece_raw else {"method": IDENTITY}
+    return {**chosen, "ece_before": ece_raw, "ece_map": ece_map, "ece_after": min(ece_raw, ece_map)}
+
+
 def calibrate_model(model_dir, data: list[str], precision: float = 0.995, progress: bool = False) -> dict:
     """Fit the confidence calibration of a model on real labelled plates and store it in its
     ``lprnet.pt``. Returns the report (ECE before/after, reject threshold and coverage).
 
     The ECE after calibration is cross-validated (each plate's map fitted without it), so it
-    is not flattered by fitting and scoring on the same plates.
+    is not flattered by fitting and scoring on the same plates. A map that does not lower it
+    is not kept (method ``identity``: the raw confidence is the calibrated one).
     """
     from pathlib import Path
 
@@ -137,19 +152,16 @@ def calibrate_model(model_dir, data: list[str], precision: float = 0.995, progre
             confidence.append(reading.confidence)
             correct.append(reading.text == sample.text)
     c, y = np.asarray(confidence), np.asarray(correct)
-    calibration = fit(c, y)
-    calibrated = apply(c, calibration)
-    threshold, coverage = reject_threshold(calibrated, y, precision)
+    calibration = choose_map(c, y)
+    threshold, coverage = reject_threshold(apply(c, calibration), y, precision)
     calibration.update(
         fitted_on=[str(d) for d in data],
         plates=int(len(c)),
         accuracy=float(y.mean()),
-        ece_before=expected_calibration_error(c, y),
-        ece_after=expected_calibration_error(cross_validated(c, y), y),
         precision=precision,
         threshold=threshold,
         coverage=coverage,
-        held_out=held_out_threshold(c, y, precision),
+        held_out=held_out_threshold(c, y, precision, fit_map=calibration["method"] != IDENTITY),
         format=recognizer.plate_format.name if recognizer.plate_format else None,
     )
     path = Path(model_dir) / LPRNET_FILE

@@ -221,13 +221,18 @@ def cmd_serve(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from .calibration import calibrate_model
+    from .calibration import IDENTITY, calibrate_model
 
     report = calibrate_model(args.model, args.data, args.precision)
+    kept = (
+        f"; a fitted map would not lower it ({report['ece_map']:.4f}): raw confidences kept"
+        if report["method"] == IDENTITY
+        else ""
+    )
     print(
         f"calibrated {args.model} on {report['plates']} plates (accuracy {report['accuracy']:.2%}, "
         f"format {report['format']}):\n"
-        f"  expected calibration error {report['ece_before']:.4f} -> {report['ece_after']:.4f} (cross-validated)\n"
+        f"  expected calibration error {report['ece_before']:.4f} -> {report['ece_after']:.4f} (cross-validated){kept}\n"
         f"  reject threshold {report['threshold']:.4f}: accepts {report['coverage']:.1%} of plates "
         f"at >= {report['precision']:.1%} precision"
     )
@@ -372,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
         "training data) and store it, with the reject threshold, in the model's lprnet.pt.",
     )
     p.add_argument("--model", required=True, help="run folder (or shipped name) to calibrate")
-    p.add_argument("--data", action="append", required=True, help="labelled real plates (repeatable)")
+    p.add_argument(
+        "--data", action="extend", nargs="+", required=True, help="labelled real plates (one or more; repeatable)"
+    )
     p.add_argument("--precision", type=float, default=0.995, help="precision the reject threshold must reach")
     p.set_defaults(func=cmd_calibrate)
 
@@ -396,8 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train STN + LPRNet jointly. Flags override --config, which overrides the defaults shown here.",
     )
     p.add_argument("--config", help="YAML file of TrainConfig fields (see configs/cn.yaml)")
-    p.add_argument("--data", action="append", help="training source (repeatable); PATH@N counts it N times per epoch")
-    p.add_argument("--val", action="append", help="validation source of real plates (repeatable)")
+    p.add_argument(
+        "--data", action="extend", nargs="+", help="training sources (repeatable); PATH@N counts it N times per epoch"
+    )
+    p.add_argument("--val", action="extend", nargs="+", help="validation sources of real plates (repeatable)")
     p.add_argument("--out", help=f"run folder for stn.pt, lprnet.pt and the resumable state (default {d.out})")
     p.add_argument("--epochs", type=int, help=f"(default {d.epochs})")
     p.add_argument("--epoch-size", type=int, help="plates per epoch (default: one pass over the sources)")
@@ -445,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")
     p.add_argument(
         "--calibration",
-        action="append",
+        action="extend",
+        nargs="+",
         metavar="DATA",
         help="real plates to calibrate int8 on (training splits, never validation); repeatable",
     )

@@ -34,6 +34,17 @@ def test_calibration_keeps_the_order_of_readings():
     assert cal.apply(0.5, None) == 0.5
 
 
+def test_a_map_that_would_not_lower_the_error_is_not_kept():
+    conf, correct = overconfident()
+    assert cal.choose_map(conf, correct)["method"] == "platt-log"
+    # Raw confidences that already mean what they say: the map could only add error.
+    rng = np.random.default_rng(1)
+    honest = rng.uniform(0.3, 1.0, 4000)
+    chosen = cal.choose_map(honest, rng.random(4000) < honest)
+    assert chosen["method"] == cal.IDENTITY and chosen["ece_after"] == chosen["ece_before"] < chosen["ece_map"]
+    assert cal.apply(0.7, chosen) == 0.7 and np.array_equal(cal.apply(honest, chosen), honest)
+
+
 def test_reject_threshold_reaches_the_precision_with_the_most_plates():
     conf = np.array([0.99, 0.98, 0.97, 0.9, 0.8, 0.7])
     correct = np.array([True, True, True, True, False, True])
@@ -61,7 +72,7 @@ def test_calibrate_stores_the_map_and_predict_uses_it(tiny_run, tiny_dataset, tm
     assert main(["calibrate", "--model", str(run), "--data", str(tiny_dataset)]) == 0
     assert "expected calibration error" in capsys.readouterr().out
     stored = torch.load(run / "lprnet.pt", weights_only=True)["calibration"]
-    assert {"a", "b", "threshold", "coverage", "ece_before", "ece_after"} <= set(stored)
+    assert {"method", "threshold", "coverage", "ece_before", "ece_after"} <= set(stored)
     r = Recognizer.load(run)
     assert r.read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence == pytest.approx(cal.apply(raw, stored))
     assert Recognizer.load(run, calibrated=False).read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence == raw

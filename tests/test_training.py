@@ -52,6 +52,15 @@ def test_shipped_configs_parse(path):
     assert not any("val" in d for d in cfg.data)  # never train on a validation split
 
 
+def test_data_options_take_several_sources_at_once_or_repeated():
+    from lpr.cli import build_parser, train_config
+
+    cfg = train_config(build_parser().parse_args(["train", "--data", "a.csv", "b.csv@3", "--data", "c", "--val", "v"]))
+    assert cfg.data == ["a.csv", "b.csv@3", "c"] and cfg.val == ["v"]
+    args = build_parser().parse_args(["calibrate", "--model", "m", "--data", "x.csv", "y.csv"])
+    assert args.data == ["x.csv", "y.csv"]
+
+
 def test_unknown_config_keys_are_refused(tmp_path):
     from lpr.cli import build_parser, train_config
 

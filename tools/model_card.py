@@ -173,8 +173,13 @@ def main() -> None:
         p(
             f"Calibrated with `lpr calibrate` on {cal['plates']} real validation plates "
             f"({', '.join(f'`{d}`' for d in cal['fitted_on'])}): expected calibration error "
-            f"{cal['ece_before']:.3f} raw → {cal['ece_after']:.3f} calibrated (cross-validated). "
-            f"**Reject threshold {cal['threshold']:.3f}**: readings at or above it were "
+            + (
+                f"{cal['ece_before']:.3f} raw; a fitted map would not lower it ({cal['ece_map']:.3f} "
+                "cross-validated), so the raw confidence is kept. "
+                if cal.get("method") == "identity"
+                else f"{cal['ece_before']:.3f} raw → {cal['ece_after']:.3f} calibrated (cross-validated). "
+            )
+            + f"**Reject threshold {cal['threshold']:.3f}**: readings at or above it were "
             f"{cal['precision']:.1%}+ correct and cover {cal['coverage']:.1%} of those plates.\n"
         )
         if held := cal.get("held_out"):
