@@ -255,6 +255,16 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def cmd_average(args) -> int:
+    from .training import average_models
+
+    metrics = average_models(args.models, args.out, args.val)
+    print(f"saved the average of {', '.join(args.models)} to {args.out}")
+    for split, m in (metrics.get("val") or {}).items():
+        print(f"  {split}: sequence accuracy {m['sequence_accuracy']:.2%} (free reading, n={m['n']})")
+    return 0
+
+
 def cmd_export(args) -> int:
     import numpy as np
 
@@ -443,6 +453,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser(
+        "average",
+        help="average the weights of models of one recipe (a model soup)",
+        description="Save the mean of several models' weights as a new model: e.g. a fine-tuned model and the "
+        "model it was fine-tuned from (WiSE-FT). They must share alphabet and architecture.",
+        formatter_class=fmt,
+    )
+    p.add_argument("models", nargs="+", help="run folders or shipped names")
+    p.add_argument("--out", required=True, help="folder for the averaged stn.pt and lprnet.pt")
+    p.add_argument("--val", action="extend", nargs="+", help="validation sources (default: the last model's)")
+    p.set_defaults(func=cmd_average)
+
     p = sub.add_parser("export", help="export STN + LPRNet as one ONNX graph", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
     p.add_argument(
@@ -476,8 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alphabet", default="cn", choices=["cn", "latin"], help="alphabet whose plates to render")
     p.add_argument(
         "--style",
-        help="plate style (default: cn_blue for cn; for latin the 'latin' mix of all latin layouts, "
-        "or one of us, eu, uk, mercosur, br_old, tw, uz, generic)",
+        help="plate style (default: cn_blue for cn, or cn_blue_letters with 60%% letters after the city letter; "
+        "for latin the 'latin' mix of all latin layouts, or one of us, eu, uk, mercosur, br_old, tw, uz, generic)",
     )
     p.add_argument("--size", type=parse_size, default=(94, 24), help="output WxH")
     p.add_argument("--seed", type=int, default=0)

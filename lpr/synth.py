@@ -23,7 +23,7 @@ import csv
 import logging
 import multiprocessing as mp
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -114,6 +114,7 @@ class PlateStyle:
     corner_mm: float = 8.0
     rivets_x: tuple[float, ...] = ()  # rivet centres as a fraction of plate width
     bar_one: float = 0.0  # probability that '1' is drawn as a plain bar (plate fonts)
+    serial_letters: float = 0.35  # cn: share of letters among the 5 characters after the city letter
     latin_p: tuple[float, ...] = ()
     # Latin layouts (all defaults leave cn_blue untouched, byte for byte). ``formats`` are
     # weighted printed patterns: L letter (from ``letters``), D digit, A either, R region code,
@@ -468,7 +469,14 @@ GENERIC = PlateStyle(
     haze_p=0.1,
 )
 
-STYLES: dict[str, PlateStyle] = {s.name: s for s in (CN_BLUE, US, EU, UK, MERCOSUR, BR_OLD, TW, UZ, GENERIC)}
+# The same plates with 60% letters after the city letter: at 94x24, G/6, C/6 and D/0 are told
+# apart only by a network that has seen enough G, C and D; the cn fine-tune renders these.
+CN_BLUE_LETTERS = replace(CN_BLUE, name="cn_blue_letters", serial_letters=0.6)
+CN_STYLES = ("cn_blue", "cn_blue_letters")
+
+STYLES: dict[str, PlateStyle] = {
+    s.name: s for s in (CN_BLUE, CN_BLUE_LETTERS, US, EU, UK, MERCOSUR, BR_OLD, TW, UZ, GENERIC)
+}
 # Named weighted mixes of layouts: one ``latin`` render covers every layout. Brazil old is
 # weighted up because the latin model gets no real Brazilian plates to learn it from.
 MIXES: dict[str, dict[str, float]] = {
@@ -521,10 +529,11 @@ def _pick(rng: np.random.Generator, weights: dict[str, float] | tuple[tuple[str,
     return items[rng.choice(len(items), p=p / p.sum())][0]
 
 
-def _cn_text(rng: np.random.Generator) -> str:
-    # Real plates are mostly digits after the city letter; 35% letters keeps every letter frequent.
+def _cn_text(rng: np.random.Generator, st: PlateStyle) -> str:
+    # Real plates are mostly digits after the city letter (~30% letters); 35% keeps every letter frequent.
+    digit_p = 1 - st.serial_letters
     tail = [
-        DIGITS[rng.integers(len(DIGITS))] if rng.random() < 0.65 else CN_LETTERS[rng.integers(len(CN_LETTERS))]
+        DIGITS[rng.integers(len(DIGITS))] if rng.random() < digit_p else CN_LETTERS[rng.integers(len(CN_LETTERS))]
         for _ in range(5)
     ]
     return CN_PROVINCES[rng.integers(len(CN_PROVINCES))] + CN_LETTERS[rng.integers(len(CN_LETTERS))] + "".join(tail)
@@ -565,8 +574,8 @@ def random_plate(rng: np.random.Generator, style: str | PlateStyle = "cn_blue") 
     if isinstance(style, str) and style in MIXES:
         style = _pick(rng, MIXES[style])
     st = get_style(style)
-    if st.name == "cn_blue":
-        text = _cn_text(rng)
+    if st.name in CN_STYLES:
+        text = _cn_text(rng, st)
         return Plate(text, text, st)
     if not st.formats:
         raise ValueError(f"no text generator for style {st.name!r}")
@@ -599,7 +608,7 @@ def _format_regex(fmt: str, st: PlateStyle) -> tuple[re.Pattern, list[str]]:
 def printed_form(label: str, style: str | PlateStyle) -> str | None:
     """How a layout prints ``label`` (separators put back), or None if no format of it fits."""
     st = get_style(style)
-    if any(c in PRINT_SEPARATORS for c in label) or st.name == "cn_blue":
+    if any(c in PRINT_SEPARATORS for c in label) or st.name in CN_STYLES:
         return label  # already a printed form
     fits = []
     for fmt, w in st.formats:

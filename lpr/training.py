@@ -417,6 +417,52 @@ def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
     log.info("initialised from %s", model)
 
 
+def _mean_of(modules: list[nn.Module]) -> nn.Module:
+    """A copy of the last module whose float tensors are the mean of all modules' (BatchNorm's
+    batch counter, an integer, is the last one's)."""
+    out = copy.deepcopy(modules[-1])
+    states = [m.state_dict() for m in modules]
+    with torch.no_grad():
+        for key, value in out.state_dict().items():
+            if value.is_floating_point():
+                value.copy_(torch.stack([s[key] for s in states]).mean(0))
+    return out
+
+
+def average_models(models: list[str], out: str | Path, val: list[str] | None = None, progress: bool = True) -> dict:
+    """Save the mean of several trained models' weights as a new model (a "model soup").
+
+    Meant for the stages of one recipe: averaging a model fine-tuned on a few real plates with
+    the model it was fine-tuned from (WiSE-FT, Wortsman et al. 2022) keeps what the fine-tune
+    learned and what it made the network forget. The models must share alphabet and
+    architecture; STN warp bounds may differ (the last model's apply, as ``init`` does).
+    The average is validated on ``val`` (default: the last model's validation sources) and
+    the metrics are stored like a training epoch's. Returns them.
+    """
+    from .checkpoints import CheckpointError, load_models
+    from .pipeline import resolve_model_dir
+
+    loaded = [load_models(resolve_model_dir(m)) for m in models]
+    last_stn, last_net, alphabet, meta = loaded[-1]
+    for name, (stn, net, other, _) in zip(models, loaded):
+        if other.symbols != alphabet.symbols or net.config != last_net.config:
+            raise CheckpointError(f"{name}: its alphabet or architecture differs from {models[-1]}'s")
+        if not stn.config.same_but_bounds(last_stn.config):
+            raise CheckpointError(f"{name}: its STN differs from {models[-1]}'s")
+    stns = []
+    for stn, *_ in loaded:
+        stns.append(STN(last_stn.config))
+        stns[-1].load_warps_of(stn)
+    stn, net = _mean_of(stns).eval(), _mean_of([n for _, n, _, _ in loaded]).eval()
+    train_config = meta.get("train_config") or {}
+    val = list(val if val is not None else train_config.get("val") or [])
+    val_sets = load_sources(val, alphabet, tuple(net.config.input_size), None, progress)[0] if val else []
+    metrics = validate(stn, net, val, val_sets, alphabet)
+    extra = {"epoch": meta.get("epoch"), "metrics": metrics, "train_config": train_config}
+    save_models(out, stn, net, alphabet, uuid.uuid4().hex, {**extra, "averaged_from": [str(m) for m in models]})
+    return metrics
+
+
 def save_state(
     out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg, batches_done=0, ema=None
 ) -> None:

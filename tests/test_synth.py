@@ -109,6 +109,19 @@ def test_random_text_structure_and_coverage():
     assert 0.55 < digit_share < 0.75
 
 
+def test_cn_blue_letters_prints_more_letters_on_the_same_plates():
+    def letter_share(style):
+        rng = np.random.default_rng(0)
+        texts = [synth.random_text(rng, style) for _ in range(2000)]
+        return sum(c in CN_LETTERS for t in texts for c in t[2:]) / (5 * len(texts))
+
+    assert 0.3 < letter_share("cn_blue") < 0.4 and 0.55 < letter_share("cn_blue_letters") < 0.65
+    rng = np.random.default_rng(1)
+    plate = synth.random_plate(rng, "cn_blue_letters")
+    assert plate.label == plate.printed and synth.printed_form(plate.label, "cn_blue_letters") == plate.label
+    assert synth.render_plate(plate.label, rng, style="cn_blue_letters").shape == (24, 94, 3)
+
+
 def test_latin_style():
     rng = np.random.default_rng(3)
     for _ in range(30):

@@ -300,3 +300,32 @@ def test_the_framing_loss_teaches_the_stn_where_corners_are_known_and_ignores_th
     theta = stn.eval().theta(x[:1])[0]
     assert theta[0, 0] < 0.7 and theta[0, 2] < -0.3  # zoomed in, moved left: toward the plate
     assert framing_loss(stn.raw_params(x[:1]), corners[1:], stn.warp_bounds()) == 0  # nothing known, nothing to learn
+
+
+def test_average_of_models_is_the_mean_of_their_weights_and_refuses_other_architectures(tiny_run, tmp_path):
+    from lpr.checkpoints import CheckpointError, load_models, save_models
+    from lpr.training import average_models, build_models
+
+    stn, net, alphabet, meta = load_models(tiny_run)
+    shifted = tmp_path / "shifted"  # the same model with every learned weight moved by +0.5
+    with torch.no_grad():
+        for p in [*stn.parameters(), *net.parameters()]:
+            p.add_(0.5)
+    save_models(shifted, stn, net, alphabet, "shifted", meta)
+
+    metrics = average_models([str(tiny_run), str(shifted)], tmp_path / "avg", progress=False)
+    assert metrics["val"]  # validated on the last model's validation sources
+    original = load_models(tiny_run)
+    averaged = load_models(tmp_path / "avg")
+    for before, after in zip(original[:2], averaged[:2]):
+        learned = {name for name, _ in before.named_parameters()}
+        for name, value in after.state_dict().items():
+            shift = 0.25 if name in learned else 0.0  # BatchNorm statistics were not moved
+            assert torch.allclose(value.float(), before.state_dict()[name].float() + shift, atol=1e-6), name
+    assert averaged[3]["averaged_from"] == [str(tiny_run), str(shifted)]
+
+    wider = tmp_path / "wider"
+    stn2, net2 = build_models(TrainConfig(model={"stem": 16, "block1": 32, "block2": 64, "head": 96}), alphabet)
+    save_models(wider, stn2, net2, alphabet, "wider", meta)
+    with pytest.raises(CheckpointError, match="architecture"):
+        average_models([str(tiny_run), str(wider)], tmp_path / "bad", progress=False)

@@ -102,7 +102,9 @@ def main() -> None:
     model_dir = resolve_model_dir(args.model)
     model_name = args.name or model_dir.name
     meta = read_checkpoint(model_dir / "lprnet.pt", "lpr.lprnet")
-    stages = [Path(d) for d in args.earlier] + [model_dir]
+    # An averaged model (`lpr average`) was not trained itself: its stages are --earlier.
+    averaged = meta.get("averaged_from")
+    stages = [Path(d) for d in args.earlier] + ([] if averaged else [model_dir])
     seconds, configs = 0.0, []
     for d in stages:
         state = read_checkpoint(d / "train_state.pt", "lpr.train_state")
@@ -225,6 +227,8 @@ def main() -> None:
                 else "."
             )
         )
+    if averaged:
+        p(f"- Shipped weights: the average of {', '.join(f'`{m}`' for m in averaged)} (`lpr average`).")
     p("- `@N` counts a source N times per epoch.")
     p(
         f"- Training time: {seconds / 60:.0f} min on 2 CPU cores as logged, plus rendering the synthetic "
