@@ -82,6 +82,14 @@ def accuracy_rows(
     return rows
 
 
+def init_note(cfg: dict, stage: int) -> str:
+    """'(from stage N) ' for a stage that continues the previous one, '(from `X`) ' for a first
+    stage that starts from a model not in the card."""
+    if not cfg.get("init"):
+        return ""
+    return f"(from stage {stage - 1}) " if stage > 1 else f"(from `{cfg['init']}`) "
+
+
 def recipe_commands(config: Path) -> list[str]:
     """The commands quoted in a recipe's header comment (lines '#   lpr ...')."""
     lines = config.read_text(encoding="utf-8").splitlines() if config.exists() else []
@@ -211,7 +219,7 @@ def main() -> None:
         data = ", ".join(f"`{d}`" for d in cfg.get("data", []))
         p(
             f"- {'Stage ' + str(i) + ': ' if len(configs) > 1 else 'Data: '}"
-            f"{'(from stage ' + str(i - 1) + ') ' if cfg.get('init') else ''}{data}; "
+            f"{init_note(cfg, i)}{data}; "
             f"{cfg.get('epochs')} epochs × {cfg.get('epoch_size')} plates, batch {cfg.get('batch_size')}, "
             f"AdamW lr {cfg.get('lr')}, STN frozen for {cfg.get('stn_warmup_epochs')} epoch(s) then at "
             f"{cfg.get('stn_lr_scale')}× lr; LPRNet widths {cfg.get('model')}"
