@@ -399,17 +399,28 @@ def build_models(cfg: TrainConfig, alphabet: Alphabet) -> tuple[STN, LPRNet]:
     return stn, net
 
 
+def pair_mismatch(source: tuple, target: tuple) -> str | None:
+    """What keeps a trained (STN, LPRNet, Alphabet) from standing in for another, or None.
+
+    The STN's warp bounds may differ (e.g. a wider zoom for looser crops): same weights, new
+    range, carried over by ``STN.load_warps_of``.
+    """
+    (src_stn, src_net, src_alphabet), (stn, net, alphabet) = source, target
+    if src_alphabet.symbols != alphabet.symbols:
+        return "alphabet"
+    if src_net.config != net.config or not src_stn.config.same_but_bounds(stn.config):
+        return "architecture or input size"
+    return None
+
+
 def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
     """Copy a trained pair's weights into freshly built networks of the same shape."""
     from .checkpoints import CheckpointError, load_models
     from .pipeline import resolve_model_dir
 
     src_stn, src_net, src_alphabet, _ = load_models(resolve_model_dir(model))
-    if src_alphabet.symbols != alphabet.symbols:
-        raise CheckpointError(f"--init {model}: its alphabet differs from this run's ({alphabet.name})")
-    # The STN's warp bounds may change (e.g. a wider zoom for looser crops): same weights, new range.
-    if src_net.config != net.config or not src_stn.config.same_but_bounds(stn.config):
-        raise CheckpointError(f"--init {model}: its architecture or input size differs from this run's")
+    if mismatch := pair_mismatch((src_stn, src_net, src_alphabet), (stn, net, alphabet)):
+        raise CheckpointError(f"--init {model}: its {mismatch} differs from this run's ({alphabet.name})")
     stn.load_warps_of(src_stn)
     net.load_state_dict(src_net.state_dict())
     if src_stn.config != stn.config:
@@ -445,10 +456,8 @@ def average_models(models: list[str], out: str | Path, val: list[str] | None = N
     loaded = [load_models(resolve_model_dir(m)) for m in models]
     last_stn, last_net, alphabet, meta = loaded[-1]
     for name, (stn, net, other, _) in zip(models, loaded):
-        if other.symbols != alphabet.symbols or net.config != last_net.config:
-            raise CheckpointError(f"{name}: its alphabet or architecture differs from {models[-1]}'s")
-        if not stn.config.same_but_bounds(last_stn.config):
-            raise CheckpointError(f"{name}: its STN differs from {models[-1]}'s")
+        if mismatch := pair_mismatch((stn, net, other), (last_stn, last_net, alphabet)):
+            raise CheckpointError(f"{name}: its {mismatch} differs from {models[-1]}'s")
     stns = []
     for stn, *_ in loaded:
         stns.append(STN(last_stn.config))
