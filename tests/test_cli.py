@@ -267,3 +267,25 @@ def test_shipped_latin_model_reads_clean_plates_of_every_layout():
     # Clean, flat renders; broken weights read none. The shipped model reads 20 of 28: it still
     # keeps printed dashes that only Taiwan's labels keep (see its card).
     assert correct >= 0.5 * len(plates), list(zip(readings, [p.label for p in plates]))
+
+
+def test_evaluation_reports_doubtful_labels_beside_the_accuracy():
+    from lpr.evaluation import DOUBTFUL_LABELS, evaluate_model, read_doubtful_labels, summary
+
+    r = Recognizer.load("cn")
+    label = dict(line.split(",") for line in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
+    doubtful = {
+        ("samples", "ccpd_0004.jpg", label["ccpd_0004.jpg"]): "another plate",
+        ("samples", "ccpd_0006.jpg", "皖A00000"): "not this sample's label: never matched",
+    }
+    plain = evaluate_model(r, SAMPLES, doubtful={})
+    result = evaluate_model(r, SAMPLES, doubtful=doubtful)
+    assert result["sequence_accuracy"] == plain["sequence_accuracy"]  # the headline counts every plate
+    assert [d["path"].endswith("ccpd_0004.jpg") for d in result["doubtful_labels"]] == [True]
+    others = [p for p in label if p != "ccpd_0004.jpg"]
+    wrong = {e["path"].rsplit("/", 1)[-1] for e in result["errors"]}
+    assert result["sequence_accuracy_trusted"] == pytest.approx(sum(p not in wrong for p in others) / len(others))
+    assert "doubtful labels      1 plate" in summary(result, "cn", "samples")
+    assert not plain["doubtful_labels"] and "doubtful" not in summary(plain, "cn", "samples")
+    shipped = read_doubtful_labels(DOUBTFUL_LABELS)
+    assert shipped and all(all(key) and shows for key, shows in shipped.items())
