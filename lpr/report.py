@@ -184,6 +184,11 @@ def write_report(recognizer: Recognizer, data: str | Path, result: dict, out_dir
         ("readable at 99.5% precision", f"{best:.1%}"),
         ("decoding", f"format {s.get('format') or 'none'}, backend {s.get('backend', 'torch')}"),
     ]
+    if s.get("doubtful_labels"):
+        n = len(s["doubtful_labels"])
+        summary.insert(
+            2, ("doubtful labels", f"{n}; {s['sequence_accuracy_trusted']:.2%} right of the other {s['n'] - n}")
+        )
     page = _page(title, summary, figures, gallery)
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
@@ -222,7 +227,9 @@ def _page(title: str, summary, figures: dict, gallery: list[dict]) -> str:
         ) or esc(e["predicted"] or "∅")
         cards.append(
             f'<div class="card"><img src="{e["input"]}" alt="input"><img src="{e["rectified"]}" alt="rectified">'
-            f"<div>expected <b>{esc(e['expected'])}</b></div><div>read <b>{chars}</b> "
+            f"<div>expected <b>{esc(e['expected'])}</b>"
+            + (f" (label doubtful: image shows {esc(e['doubtful_label'])})" if "doubtful_label" in e else "")
+            + f"</div><div>read <b>{chars}</b> "
             f'({e["confidence"]:.3f})</div><div class="path">{esc(Path(e["path"]).name)}</div></div>'
         )
     return f"""<!doctype html>
