@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .data import ImageError, Sample, load_image, read_source, resize, to_tensor
+from .evaluation import trusted_accuracy
 from .pipeline import Recognizer
 
 FONT = Path(__file__).parent / "assets" / "fonts" / "NotoSansSC-Regular-plate.otf"  # has the provinces
@@ -185,10 +186,7 @@ def write_report(recognizer: Recognizer, data: str | Path, result: dict, out_dir
         ("decoding", f"format {s.get('format') or 'none'}, backend {s.get('backend', 'torch')}"),
     ]
     if s.get("doubtful_labels"):
-        n = len(s["doubtful_labels"])
-        summary.insert(
-            2, ("doubtful labels", f"{n}; {s['sequence_accuracy_trusted']:.2%} right of the other {s['n'] - n}")
-        )
+        summary.insert(2, ("doubtful labels", f"{len(s['doubtful_labels'])}; {trusted_accuracy(s)}"))
     page = _page(title, summary, figures, gallery)
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")

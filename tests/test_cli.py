@@ -13,6 +13,11 @@ from lpr.pipeline import Recognizer
 from .conftest import ROOT, SAMPLES
 
 
+def _sample_labels() -> dict[str, str]:
+    """{file name: label} of the shipped samples."""
+    return dict(line.split(",") for line in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
+
+
 def test_training_writes_two_self_describing_checkpoints(tiny_run):
     import torch
 
@@ -157,7 +162,7 @@ def test_recognizer_accepts_arrays_and_grayscale(tiny_run):
 @pytest.mark.skipif(not (ROOT / "weights" / "cn" / "lprnet.pt").exists(), reason="no shipped cn model")
 def test_shipped_cn_model_reads_the_samples():
     r = Recognizer.load("cn")
-    expected = dict(line.split(",") for line in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
+    expected = _sample_labels()
     readings = {p: r.read(SAMPLES / p).text for p in expected}
     correct = sum(readings[p] == t for p, t in expected.items())
     # The samples span 8 provinces on two cameras, harder than the average validation plate;
@@ -273,7 +278,7 @@ def test_evaluation_reports_doubtful_labels_beside_the_accuracy():
     from lpr.evaluation import DOUBTFUL_LABELS, evaluate_model, read_doubtful_labels, summary
 
     r = Recognizer.load("cn")
-    label = dict(line.split(",") for line in (SAMPLES / "labels.csv").read_text(encoding="utf-8").splitlines()[1:])
+    label = _sample_labels()
     doubtful = {
         ("samples", "ccpd_0004.jpg", label["ccpd_0004.jpg"]): "another plate",
         ("samples", "ccpd_0006.jpg", "皖A00000"): "not this sample's label: never matched",
