@@ -33,6 +33,9 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
 def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Image paths from files, folders (recursively) and glob patterns; plus (spec, why) misses."""
     from .data import list_images
@@ -40,7 +43,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     paths, missing = [], []
     for spec in specs:
         p = Path(spec)
-        if p.is_dir() and p.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
+        if p.is_dir() and p.suffix.lower() not in IMAGE_SUFFIXES:
             found = list_images(p)
             paths += [str(f) for f in found]
             if not found:
@@ -64,6 +67,9 @@ def cmd_predict(args) -> int:
     from .decoding import SCHEMA_VERSION, Reading
     from .pipeline import Recognizer
 
+    if args.show_stn and Path(args.show_stn).suffix.lower() not in IMAGE_SUFFIXES:
+        # Refused now: cv2 only finds out after every plate has been read.
+        raise ValueError(f"--show-stn {args.show_stn}: give an image file name ending in .png or .jpg")
     recognizer = Recognizer.load(
         args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k
     )
@@ -432,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"(lpr synth writes them); 0 = CTC alone (default {d.stn_geometry})",
     )
     p.add_argument("--augment", type=float, help=f"augmentation strength, 0 = off (default {d.augment})")
+    p.add_argument(
+        "--invert",
+        type=float,
+        help="probability of training on a plate's negative, so light ink on dark plates reads like "
+        f"dark on light (default {d.invert})",
+    )
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")

@@ -290,14 +290,19 @@ def to_tensor(batch: np.ndarray) -> torch.Tensor:
 # ---------------------------------------------------------------------------- augmentation
 
 
-def build_augment(strength: float = 1.0):
+def build_augment(strength: float = 1.0, invert: float = 0.0):
     """Photometric and geometric augmentation for real and synthetic crops (albumentations).
 
     Geometry stays mild: the STN must learn to undo it, but characters must stay inside.
+    ``invert`` is the probability of a photographic negative: light ink on a dark plate
+    (Brazilian commercial plates, black collector plates) then looks like the common dark ink
+    on a light plate, and the reverse, so neither polarity is left to a few renders.
     """
     import albumentations as A
 
     s = strength
+    # Added only when asked: an extra transform would shift the random draws of the others.
+    polarity = [A.InvertImg(p=invert)] if invert > 0 else []
     return A.Compose(
         [
             A.Affine(
@@ -315,6 +320,7 @@ def build_augment(strength: float = 1.0):
             A.GaussNoise(std_range=(0.01, 0.05), p=0.25),
             A.ImageCompression(quality_range=(30, 95), p=0.3),
             A.ToGray(p=0.03),
+            *polarity,
         ],
         # Plate corners (when known) move with the geometric transforms; off-image ones are kept.
         keypoint_params=A.KeypointParams(format="xy", remove_invisible=False),

@@ -72,6 +72,7 @@ class TrainConfig:
     # also taught to frame the plate, which CTC alone rarely teaches it (loose crops stay loose).
     stn_geometry: float = 0.0
     augment: float = 1.0  # augmentation strength; 0 turns it off
+    invert: float = 0.0  # probability of training on a plate's negative (light ink <-> dark ink)
     ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead; 0 = off
     seed: int = 0
     threads: int = 0  # torch threads; 0 = all cores
@@ -540,10 +541,12 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     if cfg.plate_format and cfg.plate_format != "none":
         PlateFormat.resolve(cfg.plate_format, alphabet)  # refuse a bad pattern now, not after training
     amp = amp_dtype(cfg.precision, device)  # likewise a bad precision, before minutes of loading
+    if not 0.0 <= cfg.invert <= 1.0:
+        raise ValueError(f"invert: {cfg.invert}; use a probability between 0 and 1")
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 
-    augment = build_augment(cfg.augment) if cfg.augment > 0 else None
+    augment = build_augment(cfg.augment, cfg.invert) if cfg.augment > 0 else None
     stream = {"auto": None, "yes": True, "true": True, "no": False, "false": False}.get(str(cfg.stream).lower())
     if stream is None and str(cfg.stream).lower() != "auto":
         raise ValueError(f"stream: {cfg.stream!r}; use auto, yes or no")

@@ -255,6 +255,10 @@ def test_stn_views_from_predict_and_training(tiny_run, tmp_path, capsys):
     grid = cv2.imread(str(out))
     assert grid is not None and grid.shape[0] > 24 * 2 * 4  # 8 plates, 2 pairs per row, scaled 2x
     assert sorted(p.name for p in (tiny_run / "stn").iterdir()) == ["epoch_001.png", "epoch_002.png"]
+    capsys.readouterr()
+    assert main(["predict", "--model", str(tiny_run), str(SAMPLES), "--show-stn", str(tmp_path / "views")]) == 2
+    captured = capsys.readouterr()
+    assert "--show-stn" in captured.err and ".png" in captured.err and captured.out == ""  # refused before reading
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "latin" / "lprnet.pt").exists(), reason="no shipped latin model")

@@ -151,3 +151,20 @@ def test_plate_corners_move_with_the_augmented_image(tmp_path):
     _, _, _, batch_corners = collate([ds[0], ds[1]])
     assert batch_corners.shape == (2, 4, 2) and batch_corners[0].abs().max() <= 1.5
     assert torch.isnan(batch_corners[1]).all()
+
+
+def test_invert_trains_on_the_negative_and_is_off_by_default():
+    from lpr.data import build_augment
+
+    light_plate = np.full((32, 128, 3), 210, np.uint8)
+    light_plate[10:22, 20:108] = 30  # dark ink
+    always, never = build_augment(1.0, invert=1.0), build_augment(1.0)
+    for seed in range(10):
+        always.set_random_seed(seed), never.set_random_seed(seed)
+        negative = always(image=light_plate, keypoints=np.zeros((0, 2)))["image"]
+        positive = never(image=light_plate, keypoints=np.zeros((0, 2)))["image"]
+        # The same augmentation, then the negative: the inversion draws after everything else.
+        assert np.array_equal(negative, 255 - positive)
+    # Off, the pipeline is exactly the one recipes were trained with (no extra random draws).
+    assert [type(t) for t in never.transforms] == [type(t) for t in build_augment(1.0, invert=0.0).transforms]
+    assert len(always.transforms) == len(never.transforms) + 1
