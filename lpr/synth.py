@@ -138,6 +138,9 @@ class PlateStyle:
     glare_p: float = 0.0  # specular streaks across the plate
     harsh: float = 0.0  # extra probability of very low resolution and strong blur
     letterbox_p: float = 0.0  # crop pasted into a square canvas (detector letterboxing)
+    # Share of plates whose number is spread over the plate's width (wider glyphs and gaps), as
+    # many issuers print it: old Brazilian plates run their seven characters nearly edge to edge.
+    spread_p: float = 0.0
     loose_p: float = 0.35  # share of loose detector crops with car body around the plate
     loose_scale: float = 1.0  # how loose they get
     tint_p: float = 0.0  # strong camera colour cast or near-monochrome IR look (green, amber, grey)
@@ -483,6 +486,14 @@ MIXES: dict[str, dict[str, float]] = {
     "latin": {"us": 0.2, "eu": 0.15, "uk": 0.08, "mercosur": 0.1, "br_old": 0.15, "tw": 0.12, "uz": 0.1, "generic": 0.1}
 }
 LATIN_LAYOUTS = tuple(MIXES["latin"])
+# The same layouts with half of the numbers spread across the plate (``spread_p``): the
+# ``latin`` renders set characters well inside the border, so a model trained on them alone
+# drops the first character of real plates printed nearly edge to edge (old Brazilian ones).
+# A mix of its own, so renders of ``latin`` stay byte for byte what the shipped recipe used.
+SPREAD = "_spread"
+for _name in LATIN_LAYOUTS:
+    STYLES[_name + SPREAD] = replace(STYLES[_name], name=_name + SPREAD, spread_p=0.5)
+MIXES["latin_spread"] = {name + SPREAD: w for name, w in MIXES["latin"].items()}
 
 
 def get_style(style: str | PlateStyle) -> PlateStyle:
@@ -797,6 +808,11 @@ def _layout(
     x_lo, x_hi = area or (0, st.plate_mm[0])
     y_lo, y_hi = st.text_y_mm or (0, st.plate_mm[1])
     inner = (x_hi - x_lo) - 2 * (st.border_inset_mm + st.border_mm + 4)
+    # Drawn only for styles that spread, so every other style renders exactly as before.
+    if rng is not None and st.spread_p > 0 and rng.random() < st.spread_p and total < inner:
+        stretch = rng.uniform(1.0, min(1.4, inner / total))  # glyphs up to 1.4x wider, never past the border
+        widths, gaps = [w * stretch for w in widths], [g * stretch for g in gaps]
+        total *= stretch
     squeeze = min(1.0, inner / total)  # long latin plates: narrow everything a little
     x = x_lo + (x_hi - x_lo - total * squeeze) / 2
     boxes = []

@@ -337,3 +337,27 @@ def test_camera_looks_only_touch_layouts_that_ask_for_them():
     washed = [_camera_look(img, np.random.default_rng(i), get_style("br_old")) for i in range(40)]
     contrasts = [float(w[:, 1::2].mean() - w[:, ::2].mean()) for w in washed]
     assert min(contrasts) < 0.8 * 98 and max(contrasts) >= 97  # some veiled, some untouched
+
+
+def test_spread_layouts_print_the_same_labels_wider_and_leave_latin_alone():
+    assert synth.MIXES["latin_spread"] == {n + "_spread": w for n, w in synth.MIXES["latin"].items()}
+    assert all(synth.STYLES[n].spread_p == 0 for n in synth.LATIN_LAYOUTS)  # the shipped renders
+    plain, spread = synth.STYLES["br_old"], synth.STYLES["br_old_spread"]
+    fonts = [plain.latin_fonts[0]] * 7
+    border = plain.border_inset_mm + plain.border_mm
+    wider = 0
+    for seed in range(40):
+        a = synth._layout("ABC1234", plain, fonts, np.random.default_rng(seed), {2: "·"})
+        b = synth._layout("ABC1234", spread, fonts, np.random.default_rng(seed), {2: "·"})
+        span_a, span_b = a[-1][0] + a[-1][2] - a[0][0], b[-1][0] + b[-1][2] - b[0][0]
+        assert span_b >= span_a - 1e-6
+        assert border < b[0][0] and b[-1][0] + b[-1][2] < plain.plate_mm[0] - border  # inside the border
+        wider += span_b > span_a * 1.05
+    assert 10 <= wider <= 30  # about half of the plates are spread
+    rng = np.random.default_rng(2)
+    rule = re.compile(LABEL_RULES["br_old"])
+    for _ in range(100):
+        p = synth.random_plate(rng, "latin_spread")
+        base = p.style.name.removesuffix("_spread")
+        assert p.style.name.endswith("_spread") and re.match(LABEL_RULES[base], p.label), (p.style.name, p.label)
+    assert rule.match(synth.random_plate(rng, "br_old_spread").label)
