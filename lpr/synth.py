@@ -487,8 +487,8 @@ MIXES: dict[str, dict[str, float]] = {
 }
 LATIN_LAYOUTS = tuple(MIXES["latin"])
 # The same layouts with half of the numbers spread across the plate (``spread_p``): the
-# ``latin`` renders set characters well inside the border, so a model trained on them alone
-# drops the first character of real plates printed nearly edge to edge (old Brazilian ones).
+# ``latin`` renders set characters well inside the border, and a model trained on them alone
+# often misses the first character of real plates printed nearly edge to edge (old Brazilian).
 # A mix of its own, so renders of ``latin`` stay byte for byte what the shipped recipe used.
 SPREAD = "_spread"
 for _name in LATIN_LAYOUTS:

@@ -543,6 +543,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     amp = amp_dtype(cfg.precision, device)  # likewise a bad precision, before minutes of loading
     if not 0.0 <= cfg.invert <= 1.0:
         raise ValueError(f"invert: {cfg.invert}; use a probability between 0 and 1")
+    if cfg.invert and cfg.augment <= 0:  # it is one of the augmentations, which augment: 0 turns off
+        raise ValueError(f"invert: {cfg.invert} needs augmentation on (augment > 0, here {cfg.augment})")
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 

@@ -331,10 +331,13 @@ def test_average_of_models_is_the_mean_of_their_weights_and_refuses_other_archit
         average_models([str(tiny_run), str(wider)], tmp_path / "bad", progress=False)
 
 
-def test_an_invert_probability_outside_0_1_is_refused_before_training(tmp_path, tiny_dataset):
+def test_an_invert_setting_that_cannot_work_is_refused_before_training(tmp_path, tiny_dataset):
     from lpr.training import TrainConfig, train
 
     cfg = TrainConfig(data=[str(tiny_dataset)], out=str(tmp_path / "run"), invert=1.5, threads=2)
     with pytest.raises(ValueError, match="invert: 1.5"):
+        train(cfg, progress=False)
+    cfg.invert, cfg.augment = 0.3, 0.0
+    with pytest.raises(ValueError, match="needs augmentation on"):
         train(cfg, progress=False)
     assert not (tmp_path / "run" / "lprnet.pt").exists()
