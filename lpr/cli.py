@@ -33,9 +33,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
-
-
 def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Image paths from files, folders (recursively) and glob patterns; plus (spec, why) misses."""
     from .data import list_images
@@ -43,7 +40,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     paths, missing = [], []
     for spec in specs:
         p = Path(spec)
-        if p.is_dir() and p.suffix.lower() not in IMAGE_SUFFIXES:
+        if p.is_dir() and p.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
             found = list_images(p)
             paths += [str(f) for f in found]
             if not found:
@@ -64,6 +61,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def cmd_predict(args) -> int:
+    from .data import IMAGE_SUFFIXES
     from .decoding import SCHEMA_VERSION, Reading
     from .pipeline import Recognizer
 
