@@ -414,19 +414,24 @@ def pair_mismatch(source: tuple, target: tuple) -> str | None:
     return None
 
 
-def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> None:
-    """Copy a trained pair's weights into freshly built networks of the same shape."""
+def init_from(model: str, stn: STN, net: LPRNet, alphabet: Alphabet) -> str | None:
+    """Copy a trained pair's weights into freshly built networks of the same shape.
+
+    Returns the source's run id: a name such as ``weights/latin`` points at other weights once
+    new ones are shipped there, so the run records which weights it really started from.
+    """
     from .checkpoints import CheckpointError, load_models
     from .pipeline import resolve_model_dir
 
-    src_stn, src_net, src_alphabet, _ = load_models(resolve_model_dir(model))
+    src_stn, src_net, src_alphabet, src_meta = load_models(resolve_model_dir(model))
     if mismatch := pair_mismatch((src_stn, src_net, src_alphabet), (stn, net, alphabet)):
         raise CheckpointError(f"--init {model}: its {mismatch} differs from this run's ({alphabet.name})")
     stn.load_warps_of(src_stn)
     net.load_state_dict(src_net.state_dict())
     if src_stn.config != stn.config:
         log.info("STN warp bounds differ from %s's; its learned warps are kept, the new bounds apply", model)
-    log.info("initialised from %s", model)
+    log.info("initialised from %s (run %s)", model, src_meta.get("run_id"))
+    return src_meta.get("run_id")
 
 
 def _mean_of(modules: list[nn.Module]) -> nn.Module:
@@ -474,7 +479,18 @@ def average_models(models: list[str], out: str | Path, val: list[str] | None = N
 
 
 def save_state(
-    out: Path, stn, net, opt, epoch: int, step: int, run_id: str, history: list, cfg, batches_done=0, ema=None
+    out: Path,
+    stn,
+    net,
+    opt,
+    epoch: int,
+    step: int,
+    run_id: str,
+    history: list,
+    cfg,
+    batches_done=0,
+    ema=None,
+    init_run_id: str | None = None,
 ) -> None:
     """The full run state; ``epoch`` epochs are complete plus ``batches_done`` batches of the next."""
     atomic_save(
@@ -492,6 +508,7 @@ def save_state(
             "ema": ema.state_dict() if ema else None,
             "history": history,
             "config": asdict(cfg),
+            "init_run_id": init_run_id,  # the run whose weights ``config.init`` named when this one started
         },
         out / STATE_FILE,
     )
@@ -560,8 +577,9 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     total_steps = steps_per_epoch * cfg.epochs
 
     stn, net = build_models(cfg, alphabet)
+    init_run_id = None
     if cfg.init and not (resume and (out / STATE_FILE).exists()):
-        init_from(cfg.init, stn, net, alphabet)
+        init_run_id = init_from(cfg.init, stn, net, alphabet)
     joint = Joint(stn, net, amp).to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(
         [{"params": net.parameters()}, {"params": stn.parameters()}], lr=cfg.lr, weight_decay=cfg.weight_decay
@@ -574,6 +592,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
         opt.load_state_dict(state["optimizer"])
         start_epoch, step, history, run_id = state["epoch"], state["step"], state["history"], state["run_id"]
         resume_batches, resume_rng, resume_ema = state.get("batches_done", 0), state.get("rng"), state.get("ema")
+        init_run_id = state.get("init_run_id")
         partial = f" and {resume_batches} batches of the next" if resume_batches else ""
         log.info("resuming %s after epoch %d%s", out, start_epoch, partial)
     elif resume:
@@ -667,7 +686,7 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                     step, done = step + 1, done + 1
                     if stopping:  # at a batch boundary, so the saved state is exact
                         if job.main:
-                            save_state(out, stn, net, opt, epoch, step, run_id, history, cfg, done, ema)
+                            save_state(out, stn, net, opt, epoch, step, run_id, history, cfg, done, ema, init_run_id)
                         distributed.barrier(job)
                         raise Interrupted(epoch + 1, done, steps_per_epoch)
             record = {
@@ -696,8 +715,11 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                     )
                 if all_finite(keep_net.state_dict()) and all_finite(keep_stn.state_dict()):
                     meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
+                    meta["init_run_id"] = init_run_id
                     save_models(out, keep_stn, keep_net, alphabet, run_id, meta)
-                    save_state(out, stn, net, opt, epoch + 1, step, run_id, history, cfg, ema=ema)
+                    save_state(
+                        out, stn, net, opt, epoch + 1, step, run_id, history, cfg, ema=ema, init_run_id=init_run_id
+                    )
                 else:
                     log.error("epoch %d produced non-finite weights; not saved", epoch + 1)
             distributed.barrier(job)

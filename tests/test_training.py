@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -341,3 +342,23 @@ def test_an_invert_setting_that_cannot_work_is_refused_before_training(tmp_path,
     with pytest.raises(ValueError, match="needs augmentation on"):
         train(cfg, progress=False)
     assert not (tmp_path / "run" / "lprnet.pt").exists()
+
+
+def test_a_fine_tune_records_the_run_it_started_from_even_after_resume(tiny_run, tiny_dataset, tmp_path):
+    from lpr.checkpoints import load_models, read_checkpoint
+    from lpr.training import STATE_FILE, train
+
+    source_id = load_models(tiny_run)[3]["run_id"]
+    small = {"stem": 16, "block1": 32, "block2": 64, "head": 64}
+    cfg = TrainConfig(
+        data=[str(tiny_dataset)], out=str(tmp_path / "ft"), epochs=1, batch_size=8, model=small, init=str(tiny_run)
+    )
+    train(cfg, progress=False)
+    meta = load_models(tmp_path / "ft")[3]
+    assert meta["init_run_id"] == source_id and meta["run_id"] != source_id
+    # A resumed run does not load ``init`` again, yet keeps the record.
+    train(dataclasses.replace(cfg, epochs=2), progress=False, resume=True)
+    assert load_models(tmp_path / "ft")[3]["init_run_id"] == source_id
+    assert read_checkpoint(tmp_path / "ft" / STATE_FILE, "lpr.train_state")["init_run_id"] == source_id
+    # A run from scratch has nothing to record.
+    assert load_models(tiny_run)[3]["init_run_id"] is None
