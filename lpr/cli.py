@@ -442,6 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="probability of training on a plate's negative, so light ink on dark plates reads like "
         f"dark on light (default {d.invert})",
     )
+    p.add_argument(
+        "--balance",
+        type=float,
+        help="0-1: draw plates whose first character (cn: the province) is common in their source "
+        f"less often, rare ones more; 0.5 = square-root balancing (default {d.balance})",
+    )
     p.add_argument("--seed", type=int, help=f"(default {d.seed})")
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda or cuda:N (default auto)")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lpr.training import TrainConfig, ctc_loss, epoch_indices, lr_at, split_weight
+from lpr.training import TrainConfig, ctc_loss, epoch_indices, first_char_balance, lr_at, split_weight
 
 
 def test_split_weight():
@@ -20,6 +20,32 @@ def test_epoch_indices_are_deterministic_and_weighted():
     c = epoch_indices([100, 10], [1, 5], 0, seed=3, epoch=3)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert len(a) == 150 and (a[:, 0] == 1).sum() == 50  # the small source counted 5 times
+
+
+def test_first_char_balance_shares():
+    texts = ["皖A1"] * 90 + ["京B2"] * 9 + ["宁C3"]
+    assert np.allclose(first_char_balance(texts, 0.0), 1.0)
+    full = first_char_balance(texts, 1.0)
+    assert full.mean() == pytest.approx(1.0)
+    assert full[:90].sum() == pytest.approx(full[90:99].sum()) == pytest.approx(full[99])  # one third each
+    half = first_char_balance(texts, 0.5)
+    share = [half[:90].sum() / 100, half[90:99].sum() / 100, half[99] / 100]
+    assert share == pytest.approx([x / (90**0.5 + 9**0.5 + 1) for x in (90**0.5, 9**0.5, 1)])
+
+
+def test_balanced_epochs_keep_their_length_and_lift_rare_plates():
+    texts = ["皖A1"] * 95 + ["京B2"] * 5
+    pw = [None, first_char_balance(texts, 1.0)]
+    a = epoch_indices([50, 100], [1, 3], 0, seed=1, epoch=0, plate_weights=pw)
+    assert np.array_equal(a, epoch_indices([50, 100], [1, 3], 0, seed=1, epoch=0, plate_weights=pw))
+    assert len(a) == 50 + 300  # the unbalanced length, whatever the random rounding drew
+    real = a[a[:, 0] == 1, 1]
+    assert 100 < (real >= 95).sum() < 200  # 京 drawn about half the time instead of 5%
+    assert 45 <= (a[:, 0] == 0).sum() <= 55  # a source without weights: about as before
+    # No weights at all draws exactly what the unbalanced sampler always drew.
+    assert np.array_equal(
+        epoch_indices([50, 100], [1, 3], 0, 1, 0, [None, None]), epoch_indices([50, 100], [1, 3], 0, 1, 0)
+    )
 
 
 def test_epoch_size_truncates_or_cycles():
