@@ -74,9 +74,9 @@ class TrainConfig:
     stn_geometry: float = 0.0
     augment: float = 1.0  # augmentation strength; 0 turns it off
     invert: float = 0.0  # probability of training on a plate's negative (light ink <-> dark ink)
-    # 0..1: draw each source's plates with weight ∝ (plates sharing its first character)^-balance.
-    # For cn the first character is the province: real sets dominated by a few provinces (CCPD is
-    # 95% 皖) otherwise teach "a real-looking plate is from 皖" and rare provinces get misread.
+    # 0..1: draw each source's plates with weight ∝ (plates sharing its first character)^-balance,
+    # for real sets dominated by a few provinces or region codes (CCPD is 95% 皖). Measured on the
+    # shipped recipes it gained nothing beyond noise, so they leave it off (see README).
     balance: float = 0.0
     ema: float = 0.0  # decay of a moving average of the weights, validated and saved instead; 0 = off
     seed: int = 0

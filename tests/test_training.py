@@ -367,6 +367,9 @@ def test_an_invert_setting_that_cannot_work_is_refused_before_training(tmp_path,
     cfg.invert, cfg.augment = 0.3, 0.0
     with pytest.raises(ValueError, match="needs augmentation on"):
         train(cfg, progress=False)
+    cfg.invert, cfg.augment, cfg.balance = 0.0, 1.0, -0.5  # a negative strength would favour common plates
+    with pytest.raises(ValueError, match="balance: -0.5"):
+        train(cfg, progress=False)
     assert not (tmp_path / "run" / "lprnet.pt").exists()
 
 
