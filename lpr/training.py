@@ -151,7 +151,7 @@ def balanced_weights(specs: list[str], datasets: list, strength: float) -> list[
         texts = [s.text for s in ds.samples]
         pw = first_char_balance(texts, strength)
         top, n = Counter(t[:1] for t in texts).most_common(1)[0]
-        share = sum(w for t, w in zip(texts, pw) if t[:1] == top) / len(texts)
+        share = pw[np.array([t[:1] == top for t in texts])].mean() * n / len(texts)
         log.info(
             "%s: balance %.2f draws %s plates %.0f%% of the time (%.0f%% unbalanced)",
             spec,
@@ -770,8 +770,12 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
                         stn_grid(keep_stn, list(val_sets[0].images[:16])),
                     )
                 if all_finite(keep_net.state_dict()) and all_finite(keep_stn.state_dict()):
-                    meta = {"epoch": epoch + 1, "metrics": record, "train_config": asdict(cfg)}
-                    meta["init_run_id"] = init_run_id
+                    meta = {
+                        "epoch": epoch + 1,
+                        "metrics": record,
+                        "train_config": asdict(cfg),
+                        "init_run_id": init_run_id,
+                    }
                     save_models(out, keep_stn, keep_net, alphabet, run_id, meta)
                     save_state(
                         out, stn, net, opt, epoch + 1, step, run_id, history, cfg, ema=ema, init_run_id=init_run_id
