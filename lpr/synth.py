@@ -43,6 +43,18 @@ DEJAVU_COND = "DejaVuSansCondensed-Bold-plate.ttf"
 OSP_DIN = "OSP-DIN-plate.ttf"  # DIN 1451-like: the closest free match to the Chinese plate font
 ROBOTO_COND = "RobotoCondensed-Bold-plate.ttf"
 BEBAS = "BebasNeue-Bold-plate.otf"
+# Faces no layout uses by itself: the ``latin_fonts`` mix draws half of its plates in them, so
+# a country printing in a font of its own is less of a stranger (see ``FONTS_SUFFIX``).
+EXTRA_FONTS = (
+    "B612-Bold-plate.otf",
+    "LprHumanist-Bold-plate.otf",
+    "ClearSans-Bold-plate.ttf",
+    "LprRounded-Bold-plate.otf",
+    "JetBrainsMono-Bold-plate.ttf",
+    "LeagueSpartan-Bold-plate.otf",
+    "NotoSansMono-Bold-plate.ttf",
+    "LprDrafting-Narrow-plate.ttf",
+)
 
 GLYPH_PX = 160  # rasterisation size; glyphs are only ever scaled down from here
 WEIGHTS = (-1, 0, 1, 2)  # stroke-weight variants (erode < 0 < dilate), 2 px per step at GLYPH_PX
@@ -494,6 +506,24 @@ SPREAD = "_spread"
 for _name in LATIN_LAYOUTS:
     STYLES[_name + SPREAD] = replace(STYLES[_name], name=_name + SPREAD, spread_p=0.5)
 MIXES["latin_spread"] = {name + SPREAD: w for name, w in MIXES["latin"].items()}
+# The same layouts with half of the plates in one of ``EXTRA_FONTS``: six faces taught the
+# network the real countries' fonts, not letter shapes in general.
+FONTS_SUFFIX = "_fonts"
+
+
+def with_extra_fonts(st: PlateStyle, share: float = 0.5) -> PlateStyle:
+    """``st`` drawing ``share`` of its plates in ``EXTRA_FONTS`` (evenly), the rest as before."""
+    own = np.asarray(st.latin_p or [1.0] * len(st.latin_fonts), float)
+    own = own / own.sum() * (1 - share)
+    extra = [share / len(EXTRA_FONTS)] * len(EXTRA_FONTS)
+    return replace(
+        st, name=st.name + FONTS_SUFFIX, latin_fonts=st.latin_fonts + EXTRA_FONTS, latin_p=(*own.tolist(), *extra)
+    )
+
+
+for _name in LATIN_LAYOUTS:
+    STYLES[_name + FONTS_SUFFIX] = with_extra_fonts(STYLES[_name])
+MIXES["latin_fonts"] = {name + FONTS_SUFFIX: w for name, w in MIXES["latin"].items()}
 
 
 def get_style(style: str | PlateStyle) -> PlateStyle:

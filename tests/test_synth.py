@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -361,3 +362,38 @@ def test_spread_layouts_print_the_same_labels_wider_and_leave_latin_alone():
         base = p.style.name.removesuffix("_spread")
         assert p.style.name.endswith("_spread") and re.match(LABEL_RULES[base], p.label), (p.style.name, p.label)
     assert rule.match(synth.random_plate(rng, "br_old_spread").label)
+
+
+def test_fonts_layouts_draw_half_of_their_plates_in_the_extra_faces_and_leave_latin_alone():
+    assert synth.MIXES["latin_fonts"] == {n + "_fonts": w for n, w in synth.MIXES["latin"].items()}
+    for name in synth.LATIN_LAYOUTS:
+        plain, extended = synth.STYLES[name], synth.STYLES[name + "_fonts"]
+        assert not set(plain.latin_fonts) & set(synth.EXTRA_FONTS)  # the shipped renders keep their faces
+        assert extended.latin_fonts == plain.latin_fonts + synth.EXTRA_FONTS
+        p = np.asarray(extended.latin_p)
+        assert len(p) == len(extended.latin_fonts) and abs(p.sum() - 1) < 1e-9
+        assert abs(p[len(plain.latin_fonts) :].sum() - 0.5) < 1e-9
+        if plain.latin_p:  # the layout's own preferences survive, halved
+            own = np.asarray(plain.latin_p) / sum(plain.latin_p)
+            assert np.allclose(p[: len(own)], own / 2)
+        assert replace(extended, name=name, latin_fonts=plain.latin_fonts, latin_p=plain.latin_p) == plain
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        p = synth.random_plate(rng, "latin_fonts")
+        assert p.style.name.endswith("_fonts") and re.match(LABEL_RULES[p.style.name.removesuffix("_fonts")], p.label)
+
+
+def test_subsets_of_fonts_with_a_reserved_name_do_not_carry_it():
+    from fontTools.ttLib import TTFont
+
+    for file, reserved in (
+        ("LprHumanist-Bold-plate.otf", "Cabin"),
+        ("LprRounded-Bold-plate.otf", "Dosis"),
+        ("LprDrafting-Narrow-plate.ttf", "Routed Gothic"),
+    ):
+        font = TTFont(synth.FONT_DIR / file)
+        names = [r.toUnicode() for r in font["name"].names if r.nameID in (1, 3, 4, 6, 16, 17, 21, 22)]
+        if "CFF " in font:
+            top = font["CFF "].cff.topDictIndex[0]
+            names += [*font["CFF "].cff.fontNames, top.FamilyName, top.FullName]
+        assert names and not [n for n in names if reserved.lower() in n.lower()], (file, names)

@@ -4,7 +4,9 @@ Only the glyphs a plate can show are kept (31 Chinese province abbreviations, 0-
 and '-'), so the package carries a few tens of kB instead of ~20 MB of CJK fonts.
 
 Run once from the repository root (needs Debian's ``fonts-noto-cjk``, ``fonts-dejavu-core``,
-``fonts-opendin``, ``fonts-roboto-unhinted`` and ``fonts-bebas-neue``)::
+``fonts-opendin``, ``fonts-roboto-unhinted``, ``fonts-bebas-neue``, ``fonts-b612``, ``fonts-cabin``,
+``fonts-clear-sans``, ``fonts-dosis``, ``fonts-jetbrains-mono``, ``fonts-league-spartan``,
+``fonts-noto-mono`` and ``fonts-routed-gothic``)::
 
     .venv/bin/python tools/subset_font.py
     .venv/bin/python tools/subset_font.py --out lpr/assets/fonts --noto-dir /usr/share/fonts/opentype/noto
@@ -40,7 +42,24 @@ JOBS = [
     ("{fonts}/truetype/opendin/OSP-DIN.ttf", None, "OSP-DIN-plate.ttf", LATIN),
     ("{fonts}/truetype/roboto/unhinted/RobotoCondensed-Bold.ttf", None, "RobotoCondensed-Bold-plate.ttf", LATIN),
     ("{fonts}/opentype/bebas-neue/BebasNeue-Bold.otf", None, "BebasNeue-Bold-plate.otf", LATIN),
+    # More shapes for countries without real plates here (``latin_fonts`` mix): rounded, square,
+    # monospaced, geometric and drafting faces, so no single font's 1/7 or 8/B decides a reading.
+    ("{fonts}/opentype/b612/B612-Bold.otf", None, "B612-Bold-plate.otf", LATIN),
+    ("{fonts}/opentype/cabin/Cabin-Bold.otf", None, "LprHumanist-Bold-plate.otf", LATIN),
+    ("{fonts}/truetype/clear-sans/ClearSans-Bold.ttf", None, "ClearSans-Bold-plate.ttf", LATIN),
+    ("{fonts}/opentype/dosis/Dosis-Bold.otf", None, "LprRounded-Bold-plate.otf", LATIN),
+    ("{fonts}/truetype/jetbrains-mono/JetBrainsMono-Bold.ttf", None, "JetBrainsMono-Bold-plate.ttf", LATIN),
+    ("{fonts}/opentype/league-spartan/LeagueSpartan-Bold.otf", None, "LeagueSpartan-Bold-plate.otf", LATIN),
+    ("{fonts}/truetype/noto/NotoSansMono-Bold.ttf", None, "NotoSansMono-Bold-plate.ttf", LATIN),
+    ("{fonts}/truetype/routed-gothic/routed-gothic-narrow.ttf", None, "LprDrafting-Narrow-plate.ttf", LATIN),
 ]
+# A subset is a Modified Version under the OFL, which may not keep a Reserved Font Name: these
+# faces declare one (Cabin, Dosis, Routed Gothic), so their subsets get a family name of ours.
+RENAMED = {
+    "LprHumanist-Bold-plate.otf": ("LPR Humanist", "Bold"),
+    "LprRounded-Bold-plate.otf": ("LPR Rounded", "Bold"),
+    "LprDrafting-Narrow-plate.ttf": ("LPR Drafting Narrow", "Regular"),
+}
 
 
 def load_member(path: Path, member: str | None) -> TTFont:
@@ -64,12 +83,30 @@ def subset_font(font: TTFont, text: str, out: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text)
     subsetter.subset(font)
+    if out.name in RENAMED:
+        rename(font, *RENAMED[out.name])
     missing = [c for c in text if ord(c) not in font.getBestCmap()]
     if missing:
         raise SystemExit(f"{out.name}: font lacks {''.join(missing)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
     font.save(out)
     log.info("wrote %s (%d glyphs, %.1f kB)", out, len(font.getGlyphOrder()), out.stat().st_size / 1024)
+
+
+def rename(font: TTFont, family: str, style: str) -> None:
+    """Give ``font`` a new family name everywhere a font names itself (name table and CFF)."""
+    full, postscript = f"{family} {style}", f"{family}-{style}".replace(" ", "")
+    names = font["name"]
+    for record_id in (16, 17, 21, 22):  # typographic names would still carry the old family
+        names.removeNames(nameID=record_id)
+    for record_id, value in ((1, family), (2, style), (3, f"lpr:{postscript}"), (4, full), (6, postscript)):
+        names.setName(value, record_id, 3, 1, 0x409)  # Windows, Unicode BMP, English
+        names.setName(value, record_id, 1, 0, 0)  # Macintosh, Roman, English
+    if "CFF " in font:
+        cff = font["CFF "].cff
+        cff.fontNames = [postscript]
+        top = cff.topDictIndex[0]
+        top.FamilyName, top.FullName = family, full
 
 
 def main(argv: list[str] | None = None) -> int:
