@@ -67,10 +67,10 @@ def test_every_shipped_font_is_used_and_covers_its_styles():
         assert not st.latin_p or (len(st.latin_p) == len(st.latin_fonts) and min(st.latin_p) > 0)
         for f in st.latin_fonts:
             assert f in readme
-            missing = [c for c in DIGITS + LATIN_LETTERS + "-" if ord(c) not in synth._cmap(f)]
+            missing = [c for c in DIGITS + LATIN_LETTERS + "-" if ord(c) not in synth.glyphs._cmap(f)]
             assert not missing, (st.name, f, missing)
         for f in st.cjk_fonts:
-            assert f in readme and not [c for c in CN_PROVINCES if ord(c) not in synth._cmap(f)]
+            assert f in readme and not [c for c in CN_PROVINCES if ord(c) not in synth.glyphs._cmap(f)]
 
 
 @pytest.mark.parametrize("font", synth.CN_BLUE.latin_fonts)
@@ -265,11 +265,11 @@ def test_latin_mix_covers_every_layout_with_its_weights():
 
 
 def test_latin_mix_is_deterministic_per_seed(tmp_path):
-    a = [synth._sample(3, i, "latin", (128, 32)) for i in range(8)]
-    b = [synth._sample(3, i, "latin", (128, 32)) for i in range(8)]
+    a = [synth.dataset._sample(3, i, "latin", (128, 32)) for i in range(8)]
+    b = [synth.dataset._sample(3, i, "latin", (128, 32)) for i in range(8)]
     assert [t for t, _, _ in a] == [t for t, _, _ in b]
     assert all(x.tobytes() == y.tobytes() for (_, x, _), (_, y, _) in zip(a, b))
-    c = synth._sample(4, 0, "latin", (128, 32))
+    c = synth.dataset._sample(4, 0, "latin", (128, 32))
     assert c[1].tobytes() != a[0][1].tobytes()
     labels = synth.synthesize(tmp_path / "l", 6, style="latin", seed=3, out_size=(96, 48), workers=1, progress=False)
     with labels.open(encoding="utf-8") as f:
@@ -282,17 +282,17 @@ def test_clutter_never_reaches_the_label():
     # The small print words are drawn, but the label comes from the number alone.
     small_print = {w for st in synth.STYLES.values() for line in st.lines for w in line.words}
     small_print |= {w for st in synth.STYLES.values() if st.band for w in st.band.words}
-    small_print |= set(synth._STACKED) | {"UZ"}
+    small_print |= set(synth.drawing._STACKED) | {"UZ"}
     rng = np.random.default_rng(6)
     for _ in range(300):
         p = synth.random_plate(rng, "latin")
         squeezed = {w.replace(" ", "").replace("-", "") for w in small_print if len(w) >= 4}
         assert not any(w in p.label for w in squeezed), p
     # and the clutter really is on the plate: a bare US plate differs from one with small print
-    st = synth.US
+    st = synth.styles.US
     bare = synth.PlateStyle(**{**st.__dict__, "lines": (), "sticker_p": 0.0, "gradient_p": 0.0, "stacked_p": 0.0})
-    a = synth._plate_image("ABC 123", st, 0.5, np.random.default_rng(0))
-    b = synth._plate_image("ABC 123", bare, 0.5, np.random.default_rng(0))
+    a = synth.drawing.plate_image("ABC 123", st, 0.5, np.random.default_rng(0))
+    b = synth.drawing.plate_image("ABC 123", bare, 0.5, np.random.default_rng(0))
     assert np.abs(a - b).mean() > 1
 
 
@@ -301,12 +301,12 @@ def test_latin_fonts_cover_the_small_print():
         if not st.formats:
             continue
         words = [w for line in st.lines for w in line.words] + list(st.band.words if st.band else ())
-        words += [st.flag_code, *synth._STACKED, *synth._STICKER_TEXT, *synth._COUNTRY_CODE.values()]
+        words += [st.flag_code, *synth.drawing._STACKED, *synth.drawing._STICKER_TEXT, *synth.drawing._COUNTRY_CODE.values()]
         for f in st.latin_fonts:
             for w in words:
-                missing = [c for c in w if c != " " and ord(c) not in synth._cmap(f)]
+                missing = [c for c in w if c != " " and ord(c) not in synth.glyphs._cmap(f)]
                 assert not missing, (st.name, f, w)
-                assert synth.word_mask(f, w).shape[0] > 5
+                assert synth.drawing.word_mask(f, w).shape[0] > 5
 
 
 def test_letterboxed_crops_are_trimmed_like_real_ones():
@@ -314,13 +314,13 @@ def test_letterboxed_crops_are_trimmed_like_real_ones():
     # way and then trimmed by the preprocessing every real crop gets (data.trim_letterbox).
     rng = np.random.default_rng(8)
     plate = rng.integers(0, 256, (60, 150, 3), dtype=np.uint8)
-    boxed = synth._letterbox(plate, rng)
+    boxed = synth.scene._letterbox(plate, rng)
     assert boxed.shape[0] == boxed.shape[1] == 150
     trimmed = trim_letterbox(boxed)
     assert abs(trimmed.shape[0] - 60) <= 2 and abs(trimmed.shape[1] - 150) <= 2
 
-    st = synth.PlateStyle(**{**synth.TW.__dict__, "letterbox_p": 1.0})
-    img, corners = synth._render("ABC-1234", np.random.default_rng(8), (128, 32), st)
+    st = synth.PlateStyle(**{**synth.styles.TW.__dict__, "letterbox_p": 1.0})
+    img, corners = synth.scene.render_printed("ABC-1234", np.random.default_rng(8), (128, 32), st)
     assert img.shape == (32, 128, 3)
     assert corners is None  # trimming moved the plate by an unknown amount: no framing target
     rows = img.astype(int).std(axis=(1, 2))
@@ -328,7 +328,8 @@ def test_letterboxed_crops_are_trimmed_like_real_ones():
 
 
 def test_camera_looks_only_touch_layouts_that_ask_for_them():
-    from lpr.synth import _camera_look, get_style
+    from lpr.synth import get_style
+    from lpr.synth.scene import _camera_look
 
     img = np.full((32, 128, 3), 128, np.uint8)
     img[:, ::2] = 30  # ink stripes
@@ -348,8 +349,8 @@ def test_spread_layouts_print_the_same_labels_wider_and_leave_latin_alone():
     border = plain.border_inset_mm + plain.border_mm
     wider = 0
     for seed in range(40):
-        a = synth._layout("ABC1234", plain, fonts, np.random.default_rng(seed), {2: "·"})
-        b = synth._layout("ABC1234", spread, fonts, np.random.default_rng(seed), {2: "·"})
+        a = synth.drawing._layout("ABC1234", plain, fonts, np.random.default_rng(seed), {2: "·"})
+        b = synth.drawing._layout("ABC1234", spread, fonts, np.random.default_rng(seed), {2: "·"})
         span_a, span_b = a[-1][0] + a[-1][2] - a[0][0], b[-1][0] + b[-1][2] - b[0][0]
         assert span_b >= span_a - 1e-6
         assert border < b[0][0] and b[-1][0] + b[-1][2] < plain.plate_mm[0] - border  # inside the border
