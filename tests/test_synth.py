@@ -301,7 +301,12 @@ def test_latin_fonts_cover_the_small_print():
         if not st.formats:
             continue
         words = [w for line in st.lines for w in line.words] + list(st.band.words if st.band else ())
-        words += [st.flag_code, *synth.drawing._STACKED, *synth.drawing._STICKER_TEXT, *synth.drawing._COUNTRY_CODE.values()]
+        words += [
+            st.flag_code,
+            *synth.drawing._STACKED,
+            *synth.drawing._STICKER_TEXT,
+            *synth.drawing._COUNTRY_CODE.values(),
+        ]
         for f in st.latin_fonts:
             for w in words:
                 missing = [c for c in w if c != " " and ord(c) not in synth.glyphs._cmap(f)]
