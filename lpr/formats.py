@@ -48,7 +48,9 @@ NAMED = {
     # Labels as the sources write them: Taiwan keeps its printed dash, the others drop separators.
     "latin": {
         "tw": "@@@-####|###-@@@|####-@@|####-@#|@@-####|@#-####|#@@-###|###-@#",
-        "uz": "##@###@@|#####@@@",  # region, then private (letter, 3 digits, 2 letters) or company
+        # The 14 region codes (01 Tashkent city, 10 its region, 20 Sirdaryo ... 95 Karakalpakstan),
+        # then a private (letter, 3 digits, 2 letters) or a company number (3 digits, 3 letters).
+        "uz": "|".join(r + n for r in ("01", "10", "[23456789]0", "[2789]5") for n in ("@###@@", "###@@@")),
         "br": "@@@####|@@@#@##",  # old grey plates and Mercosur
         "uk": "@@##@@@",
     },

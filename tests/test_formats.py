@@ -137,6 +137,9 @@ def test_latin_country_formats_are_named_and_only_preferred_by_default():
     assert known.matches("01A123BC") and known.matches("ABC-1234") and not known.matches("7ABC123")
     uz = PlateFormat.resolve("uz", latin)
     assert uz.matches("01A123BC") and uz.matches("01123ABC") and not uz.matches("01A123B")
+    # only the 14 region codes: 01, 10, 20, 25, 30, ... 90, 95
+    assert uz.matches("25A123BC") and uz.matches("95123ABC") and uz.matches("80A123BC")
+    assert not uz.matches("00A123BC") and not uz.matches("35A123BC") and not uz.matches("11123ABC")
     tw = PlateFormat.resolve("tw", latin)
     assert tw.matches("ABC-1234") and tw.matches("123-ABC") and not tw.matches("ABC1234")
     assert PlateFormat.resolve("br", latin).matches("ABC1D23")
