@@ -456,14 +456,22 @@ MIXES: dict[str, dict[str, float]] = {
     "latin": {"us": 0.2, "eu": 0.15, "uk": 0.08, "mercosur": 0.1, "br_old": 0.15, "tw": 0.12, "uz": 0.1, "generic": 0.1}
 }
 LATIN_LAYOUTS = tuple(MIXES["latin"])
+
+
+def add_latin_variant(suffix: str, variant) -> None:
+    """Register ``variant(layout)`` of every Latin layout as ``LAYOUT + suffix``, and their mix
+    as ``"latin" + suffix`` with the ``latin`` weights; the plain layouts stay as they are."""
+    for name in LATIN_LAYOUTS:
+        STYLES[name + suffix] = replace(variant(STYLES[name]), name=name + suffix)
+    MIXES["latin" + suffix] = {name + suffix: w for name, w in MIXES["latin"].items()}
+
+
 # The same layouts with half of the numbers spread across the plate (``spread_p``): the
 # ``latin`` renders set characters well inside the border, and a model trained on them alone
 # often misses the first character of real plates printed nearly edge to edge (old Brazilian).
 # A mix of its own, so renders of ``latin`` stay byte for byte what the shipped recipe used.
 SPREAD = "_spread"
-for _name in LATIN_LAYOUTS:
-    STYLES[_name + SPREAD] = replace(STYLES[_name], name=_name + SPREAD, spread_p=0.5)
-MIXES["latin_spread"] = {name + SPREAD: w for name, w in MIXES["latin"].items()}
+add_latin_variant(SPREAD, lambda st: replace(st, spread_p=0.5))
 # The same layouts with half of the plates in one of ``EXTRA_FONTS``: six faces taught the
 # network the real countries' fonts, not letter shapes in general.
 FONTS_SUFFIX = "_fonts"
@@ -474,14 +482,10 @@ def with_extra_fonts(st: PlateStyle, share: float = 0.5) -> PlateStyle:
     own = np.asarray(st.latin_p or [1.0] * len(st.latin_fonts), float)
     own = own / own.sum() * (1 - share)
     extra = [share / len(EXTRA_FONTS)] * len(EXTRA_FONTS)
-    return replace(
-        st, name=st.name + FONTS_SUFFIX, latin_fonts=st.latin_fonts + EXTRA_FONTS, latin_p=(*own.tolist(), *extra)
-    )
+    return replace(st, latin_fonts=st.latin_fonts + EXTRA_FONTS, latin_p=(*own.tolist(), *extra))
 
 
-for _name in LATIN_LAYOUTS:
-    STYLES[_name + FONTS_SUFFIX] = with_extra_fonts(STYLES[_name])
-MIXES["latin_fonts"] = {name + FONTS_SUFFIX: w for name, w in MIXES["latin"].items()}
+add_latin_variant(FONTS_SUFFIX, with_extra_fonts)
 
 
 def get_style(style: str | PlateStyle) -> PlateStyle:
