@@ -40,7 +40,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     paths, missing = [], []
     for spec in specs:
         p = Path(spec)
-        if p.is_dir() and p.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
+        if p.is_dir():  # even one named like an image, "shots.jpg/"
             found = list_images(p)
             paths += [str(f) for f in found]
             if not found:

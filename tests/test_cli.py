@@ -3,11 +3,12 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lpr.cli import main
+from lpr.cli import expand_inputs, main
 from lpr.pipeline import Recognizer
 
 from .conftest import ROOT, SAMPLES
@@ -69,6 +70,23 @@ def test_predict_prints_path_text_confidence(tiny_run, capsys):
     for line in lines:
         path, text, conf = line.split("\t")
         assert path.endswith(".jpg") and 0.0 <= float(conf) <= 1.0
+
+
+def test_inputs_expand_files_folders_and_patterns(tmp_path):
+    shots = tmp_path / "shots.jpg"  # a folder named like an image is still a folder
+    (shots / "day").mkdir(parents=True)
+    for name in ("a.jpg", "day/b.PNG", "notes.txt"):
+        (shots / name).write_bytes(b"")
+    (tmp_path / "c.jpeg").write_bytes(b"")
+    paths, missing = expand_inputs(
+        [str(shots), str(tmp_path / "*.jpeg"), str(tmp_path / "gone.jpg"), str(tmp_path / "*.bmp")]
+    )
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in paths] == [
+        "shots.jpg/a.jpg",
+        "shots.jpg/day/b.PNG",
+        "c.jpeg",
+    ]
+    assert [why for _, why in missing] == ["no such file", "pattern matches nothing"]
 
 
 def test_predict_json_and_failure_exit_code(tiny_run, tmp_path, capsys):
