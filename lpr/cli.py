@@ -454,8 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="LPRNet's training arithmetic; bf16 is ~1.3-1.6x faster on CPUs with AVX512-BF16/AMX "
-        "(default auto: mixed on CUDA, fp32 on CPU)",
+        help="LPRNet's training arithmetic; bf16 is ~1.3-1.6x faster on CPUs with AVX512-BF16/AMX, "
+        "and means fp32 on CPUs without them (default auto: mixed on CUDA, fp32 on CPU)",
     )
     p.add_argument(
         "--plate-format", metavar="NAME|PATTERN", help="default reading format stored with the model, e.g. '@@@-####'"

@@ -248,12 +248,18 @@ def test_training_with_an_average_saves_it_and_logs_both(tmp_path, tiny_dataset)
     assert not all(torch.equal(saved[k], v) for k, v in state["lprnet"].items())
 
 
-def test_precision_setting_maps_to_an_autocast_dtype():
+def test_precision_setting_maps_to_an_autocast_dtype(monkeypatch, caplog):
+    from lpr import training
     from lpr.training import amp_dtype
 
     cpu = torch.device("cpu")
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: True)
     assert amp_dtype("auto", cpu) is None and amp_dtype("fp32", cpu) is None  # CPU default stays exact
     assert amp_dtype("BF16", cpu) is torch.bfloat16
+    # Emulated bf16 is ~3x slower than fp32: a recipe asking for it trains in fp32, and says so.
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    assert amp_dtype("bf16", cpu) is None
+    assert "no native bf16" in caplog.text
     with pytest.raises(ValueError, match="fp16"):
         amp_dtype("fp16", cpu)  # no loss scaling on CPU: refused, not silently fp32
 
