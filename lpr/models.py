@@ -50,6 +50,8 @@ class FixedAdaptiveAvgPool(nn.Module):
         self.register_buffer("cols", pooling_matrix(w, ow).t().contiguous(), persistent=False)  # (w, ow)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, h, w) -> (B, C, oh, ow)
+        if torch.onnx.is_in_onnx_export():  # the NCHW form: the smallest graph, no transposes
+            return torch.matmul(torch.matmul(self.rows, x), self.cols)
         # Computed on the channels-last view (B, h, w*C), the layout training and inference
         # use: the NCHW form copied the whole feature map (and its gradient) at every step.
         b, c, h, w = x.shape
@@ -233,6 +235,8 @@ class ChannelMax(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
+        if torch.onnx.is_in_onnx_export():  # the same max in the NCHW form: no transposes
+            return x.reshape(b, c // self.k, self.k, h, w).amax(dim=2)
         groups = x.permute(0, 2, 3, 1).reshape(b, h, w, c // self.k, self.k)
         # max(dim) back-propagates through its indices; amax's mask-based backward is slower.
         return groups.max(dim=-1).values.permute(0, 3, 1, 2)
