@@ -225,8 +225,9 @@ class LPRNetConfig:
 class ChannelMax(nn.Module):
     """Max over groups of ``k`` adjacent channels: (B, C, H, W) -> (B, C/k, H, W).
 
-    LPRNet's 3-D max pool over channels, written with reshape + max, which every runtime has. On the channels-last view a group is the last axis, so nothing is copied;
-    ``amax`` over an NCHW reshape copied the map and its backward was a third of a training step.
+    LPRNet's 3-D max pool over channels, written with reshape + max, which every runtime has.
+    On the channels-last view a group is the last axis, so nothing is copied; ``amax`` over
+    an NCHW reshape copied the map, and its backward took a third of a training step.
     """
 
     def __init__(self, k: int) -> None:

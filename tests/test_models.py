@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lpr.models import STN, ChannelMax, LPRNet, LPRNetConfig, STNConfig
+from lpr.models import STN, ChannelMax, Dropout, FixedAdaptiveAvgPool, LPRNet, LPRNetConfig, STNConfig
 
 
 def test_untrained_stn_is_identity():
@@ -94,3 +94,23 @@ def test_stn_configs_may_differ_in_bounds_only():
     assert base.same_but_bounds(STNConfig(input_size=(128, 32), max_log_scale=0.9, max_translation=0.35))
     assert not base.same_but_bounds(STNConfig(input_size=(128, 32), align_corners=True))
     assert not base.same_but_bounds(STNConfig(input_size=(94, 24)))
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fast_channel_max_and_context_pool_equal_their_plain_forms(channels_last):
+    x = torch.randn(3, 8, 7, 11)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    plain_max = x.reshape(3, 2, 4, 7, 11).amax(dim=2)  # groups of 4 adjacent channels
+    assert torch.equal(ChannelMax(4)(x), plain_max)
+    pool = FixedAdaptiveAvgPool((7, 11), (4, 5))
+    assert torch.allclose(pool(x), torch.nn.functional.adaptive_avg_pool2d(x, (4, 5)), atol=1e-6)
+
+
+def test_dropout_keeps_the_mean_in_training_and_is_identity_in_eval():
+    drop = Dropout(0.25)
+    x = torch.ones(200_000)
+    y = drop(x)
+    assert torch.allclose(y.unique(), torch.tensor([0.0, 1 / 0.75]))
+    assert abs((y == 0).float().mean().item() - 0.25) < 0.01 and abs(y.mean().item() - 1.0) < 0.02
+    assert drop.eval()(x) is x
