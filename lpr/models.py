@@ -250,6 +250,8 @@ class Dropout(nn.Dropout):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
+        if self.p == 1:  # as nn.Dropout: all zeros (the rescale below would divide by zero)
+            return torch.zeros_like(x)
         keep = torch.empty_like(x).uniform_() >= self.p
         return x * keep * (1.0 / (1.0 - self.p))
 

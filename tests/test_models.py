@@ -114,3 +114,4 @@ def test_dropout_keeps_the_mean_in_training_and_is_identity_in_eval():
     assert torch.allclose(y.unique(), torch.tensor([0.0, 1 / 0.75]))
     assert abs((y == 0).float().mean().item() - 0.25) < 0.01 and abs(y.mean().item() - 1.0) < 0.02
     assert drop.eval()(x) is x
+    assert torch.equal(Dropout(1.0)(x), torch.zeros_like(x))  # as nn.Dropout, not NaN
