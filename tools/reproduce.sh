@@ -27,8 +27,10 @@ synth() {  # the last two arguments are --out DIR
     fi
 }
 
-train() {  # CONFIG OUT
-    if [[ -f $2/train_state.pt ]]; then run train --config "$1" --out "$2" --resume; else run train --config "$1" --out "$2"; fi
+train() {  # CONFIG OUT; --resume only where a run left its state (else lpr warns there is none)
+    local resume=()
+    [[ -f $2/train_state.pt ]] && resume=(--resume)
+    run train --config "$1" --out "$2" "${resume[@]}"
 }
 
 case ${1:-} in
