@@ -22,6 +22,7 @@ from .decoding import beam_search, decode, greedy_decode
 from .metrics import score
 from .pipeline import Recognizer
 
+CONFIDENT_ERROR = 0.9  # errors read at least this sure are listed apart: often wrong labels
 DOUBTFUL_LABELS = Path(__file__).resolve().parent.parent / "data" / "doubtful_labels.csv"
 
 
@@ -180,12 +181,21 @@ def summary(result: dict, model: str, data: str) -> str:
             f"  doubtful labels      {n} plate(s) whose image does not show its label (counted above as labelled); "
             + trusted_accuracy(result)
         )
-    errors = result["errors"]
+    errors = sorted(result["errors"], key=lambda e: e["confidence"])
     if errors:
         lines.append(f"  errors ({len(errors)}, lowest confidence first, up to 20):")
-        for e in sorted(errors, key=lambda e: e["confidence"])[:20]:
-            doubt = f"\t(label doubtful: image shows {e['doubtful_label']})" if "doubtful_label" in e else ""
-            lines.append(
-                f"    {e['path']}\texpected {e['expected']}\tread {e['predicted'] or '∅'}\t{e['confidence']:.3f}{doubt}"
-            )
+        lines += [error_line(e) for e in errors[:20]]
+    # A model that disagrees with a label while sure of itself has most often read a wrong label
+    # (another plate, a typo): the errors worth checking first when cleaning a dataset.
+    confident = [e for e in reversed(errors[20:]) if e["confidence"] >= CONFIDENT_ERROR][:10]
+    if confident:
+        lines.append(
+            f"  confident errors (confidence ≥ {CONFIDENT_ERROR}, highest first, up to 10; check their labels):"
+        )
+        lines += [error_line(e) for e in confident]
     return "\n".join(lines)
+
+
+def error_line(e: dict) -> str:
+    doubt = f"\t(label doubtful: image shows {e['doubtful_label']})" if "doubtful_label" in e else ""
+    return f"    {e['path']}\texpected {e['expected']}\tread {e['predicted'] or '∅'}\t{e['confidence']:.3f}{doubt}"

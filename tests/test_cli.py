@@ -296,6 +296,24 @@ def test_shipped_latin_model_reads_clean_plates_of_every_layout():
     assert correct >= 0.5 * len(plates), list(zip(readings, [p.label for p in plates]))
 
 
+def test_evaluation_summary_lists_confident_errors_apart_as_label_suspects():
+    from lpr.evaluation import CONFIDENT_ERROR, summary
+
+    def error(i, confidence):
+        return {"path": f"p{i}.jpg", "expected": "A1", "predicted": "B1", "confidence": confidence}
+
+    base = {"n": 40, "sequence_accuracy": 0.0, "char_error_rate": 0.5, "plates_per_second": 1.0, "batch_size": 1}
+    base |= {"failed": [], "ece": 0.0, "label_problems": []}
+    # 20 unsure errors fill the usual list; of the 5 sure ones, the list shows none.
+    errors = [error(i, 0.1 + i / 100) for i in range(20)] + [error(20 + i, 0.95 + i / 100) for i in range(5)]
+    lines = summary(base | {"errors": errors}, "m", "d").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  confident errors"))
+    assert [line.split("\t")[0].strip() for line in lines[start + 1 :]] == [f"p{i}.jpg" for i in (24, 23, 22, 21, 20)]
+    # Errors the usual list shows already, or read below the cut, are not repeated.
+    few = [error(0, 0.99), error(1, CONFIDENT_ERROR - 0.01)]
+    assert "confident errors" not in summary(base | {"errors": few}, "m", "d")
+
+
 def test_evaluation_reports_doubtful_labels_beside_the_accuracy():
     from lpr.evaluation import DOUBTFUL_LABELS, evaluate_model, read_doubtful_labels, summary
 
