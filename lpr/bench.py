@@ -76,7 +76,12 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(model: str = "cn", batch_sizes=(1, 64, 256), images: list[str] | None = None, backend: str = "torch") -> dict:
+def run(
+    model: str = "cn",
+    batch_sizes=(1, 64, 256),
+    images: list[str] | None = None,
+    backend: str = Recognizer.DEFAULT_BACKEND,
+) -> dict:
     """All benchmarks for one model; returns a dict of figures."""
     r = Recognizer.load(model, backend=backend)
     result = {

@@ -157,8 +157,19 @@ def test_evaluate_json_contract(tiny_run, tmp_path):
     assert "sequence accuracy" in proc.stdout
 
 
-def test_recognizer_batch_size_independent(tiny_run):
-    r = Recognizer.load(tiny_run)
+def test_cli_backend_option_matches_the_recognizer():
+    from lpr.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for command in ("predict", "evaluate", "serve", "bench"):
+        backend = next(a for a in sub[command]._actions if a.dest == "backend")
+        assert backend.default == Recognizer.DEFAULT_BACKEND, command
+        assert sorted(backend.choices) == sorted(Recognizer.BACKENDS), command
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_recognizer_batch_size_independent(tiny_run, backend):
+    r = Recognizer.load(tiny_run, backend=backend)
     paths = sorted(str(p) for p in SAMPLES.glob("*.jpg"))
     one = [r.read(p) for p in paths]
     many = list(r.read_files(paths, batch_size=8))
