@@ -52,8 +52,10 @@ def start_training(cfg: TrainConfig, tmp_path: Path) -> subprocess.Popen:
     )
 
 
-def wait_for_epoch(out: Path, proc: subprocess.Popen, epoch: int, timeout: float = 120) -> None:
+def wait_for_epoch(out: Path, proc: subprocess.Popen, epoch: int, timeout: float = 600) -> None:
     """Block until the run in ``out`` has saved ``epoch`` complete epochs."""
+    # A guard against a hung run, not a speed test: an epoch takes ~2 s on a quiet CPU, but
+    # 120 s was too little beside a training run (three failures under `nice` on 2 loaded cores).
     deadline = time.time() + timeout
     while time.time() < deadline:
         assert proc.poll() is None, proc.communicate()
