@@ -2,7 +2,8 @@
 
     lpr bench --model cn --batch-size 1 64 256
 
-Warm-up runs are excluded; every figure is wall clock on this process's torch threads.
+Warm-up runs are excluded; every figure is wall clock on this process's inference threads
+(torch or onnxruntime, as `--threads` sets them).
 """
 
 from __future__ import annotations

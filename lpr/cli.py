@@ -318,6 +318,10 @@ def add_backend_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=int, default=0, help="inference threads (torch and onnxruntime); 0 = all cores")
+
+
 def add_format_option(p: argparse.ArgumentParser) -> None:
     # argparse %-formats help strings, so the pattern's '%' is written '%%'.
     p.add_argument(
@@ -351,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-stn", metavar="OUT.png", help="save input | STN-rectified pairs (first 32 plates)")
     add_format_option(p)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--threads", type=int, default=0, help="inference threads (torch and onnxruntime); 0 = all cores")
+    add_threads_option(p)
     add_backend_option(p)
     p.set_defaults(func=cmd_predict)
 
@@ -361,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", required=True, help="labels.csv, a folder with one, raw CCPD images, or a named-image folder"
     )
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--threads", type=int, default=0, help="inference threads (torch and onnxruntime); 0 = all cores")
+    add_threads_option(p)
     p.add_argument("--json", metavar="OUT", help="also write the full result as JSON")
     p.add_argument(
         "--compare-decoders", action="store_true", help="also report greedy vs beam vs format-constrained accuracy"
@@ -517,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, nargs="+", default=[1, 64, 256])
     p.add_argument("--images", help="folder or glob of plate images for the end-to-end figure")
     add_backend_option(p)
-    p.add_argument("--threads", type=int, default=0, help="inference threads (torch and onnxruntime); 0 = all cores")
+    add_threads_option(p)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("synth", help="render synthetic plates to a labelled folder", formatter_class=fmt)
