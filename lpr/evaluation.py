@@ -19,7 +19,7 @@ import numpy as np
 from . import calibration
 from .data import ImageError, check_labels, load_image, read_source, resize
 from .decoding import beam_search, decode, greedy_decode
-from .metrics import score
+from .metrics import score, wilson_interval
 from .pipeline import Recognizer
 
 CONFIDENT_ERROR = 0.9  # errors read at least this sure are listed apart: often wrong labels
@@ -60,9 +60,10 @@ def evaluate_model(
 ) -> dict:
     """Read every plate of ``data`` and compare with its label.
 
-    Returns a dict with at least ``n``, ``sequence_accuracy``, ``char_error_rate``,
-    ``plates_per_second``, ``failed`` (unreadable files) and ``errors`` (one dict per wrong
-    reading: ``path``, ``expected``, ``predicted``, ``confidence``). Plates listed in
+    Returns a dict with at least ``n``, ``sequence_accuracy`` (and its 95% Wilson interval
+    ``sequence_accuracy_ci95``, ``[low, high]``), ``char_error_rate``, ``plates_per_second``,
+    ``failed`` (unreadable files) and ``errors`` (one dict per wrong reading: ``path``,
+    ``expected``, ``predicted``, ``confidence``). Plates listed in
     ``doubtful`` (default: :func:`read_doubtful_labels`) are also listed under
     ``doubtful_labels``, and ``sequence_accuracy_trusted`` is the accuracy over the others.
     """
@@ -85,6 +86,7 @@ def evaluate_model(
     result = score(predicted, expected)
     confidence = np.array([r.confidence for r in readings])
     correct = np.array([p == e for p, e in zip(predicted, expected)])
+    result["sequence_accuracy_ci95"] = list(wilson_interval(int(correct.sum()), len(correct)))
     shows = _doubtful_of(samples, read_doubtful_labels() if doubtful is None else doubtful)
     trusted = np.array([s is None for s in shows], bool)
     result["confidences"] = [round(float(c), 6) for c in confidence]
@@ -160,7 +162,7 @@ def summary(result: dict, model: str, data: str) -> str:
     lines = [
         f"model {model} on {data}" + (f" (readings constrained to format {fmt})" if fmt else ""),
         f"  plates               {result['n']}",
-        f"  sequence accuracy    {result['sequence_accuracy']:.2%}",
+        f"  sequence accuracy    {result['sequence_accuracy']:.2%}" + accuracy_interval(result),
         f"  char error rate      {result['char_error_rate']:.4f}",
         f"  plates/second        {result['plates_per_second']:.1f} (end to end, batch {result['batch_size']})",
         f"  unreadable files     {len(result['failed'])}",
@@ -194,6 +196,14 @@ def summary(result: dict, model: str, data: str) -> str:
         )
         lines += [error_line(e) for e in confident]
     return "\n".join(lines)
+
+
+def accuracy_interval(result: dict) -> str:
+    """`` (95% interval a-b%)`` for a result that carries one (older JSON files do not)."""
+    if "sequence_accuracy_ci95" not in result:
+        return ""
+    lo, hi = result["sequence_accuracy_ci95"]
+    return f" (95% interval {lo:.1%}-{hi:.1%})"
 
 
 def error_line(e: dict) -> str:

@@ -38,3 +38,18 @@ def mcnemar_p(right_only_in_a: int, right_only_in_b: int) -> float:
     n = right_only_in_a + right_only_in_b
     tail = sum(math.comb(n, k) for k in range(min(right_only_in_a, right_only_in_b) + 1))
     return min(1.0, 2 * tail / 2**n)
+
+
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% (``z`` = 1.96) Wilson score interval of an accuracy measured as ``correct`` of ``n``.
+
+    Validation splits of a few hundred plates are small: 98.99% of 198 plates is 2 errors, and
+    the interval (96.4-99.7%) says how far a new sample of the same plates may land. Wilson's
+    interval, unlike the textbook normal one, stays inside [0, 1] and is sensible at 0 or n.
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)

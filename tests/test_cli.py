@@ -154,7 +154,9 @@ def test_evaluate_json_contract(tiny_run, tmp_path):
         assert key in result
     assert result["n"] == 8 and result["plates_per_second"] > 0
     assert len(result["errors"]) == round(8 * (1 - result["sequence_accuracy"]))
-    assert "sequence accuracy" in proc.stdout
+    low, high = result["sequence_accuracy_ci95"]
+    assert 0 <= low <= result["sequence_accuracy"] <= high <= 1 and high - low > 0.2  # 8 plates say little
+    assert "sequence accuracy" in proc.stdout and "95% interval" in proc.stdout
 
 
 def test_cli_backend_option_matches_the_recognizer():
