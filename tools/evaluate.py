@@ -3,7 +3,7 @@
 
     python tools/evaluate.py --model cn --data data/splits/ccpd/val.csv --json result.json
 
-Same as ``lpr evaluate``; the JSON keys (n, sequence_accuracy, char_error_rate,
+Same as ``lpr evaluate``; the JSON keys (n, sequence_accuracy, sequence_accuracy_ci95, char_error_rate,
 plates_per_second, failed, errors) are a stable contract for scripts.
 """
 
