@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .data import ImageError, Sample, load_image, read_source, resize, to_tensor
-from .evaluation import trusted_accuracy
+from .evaluation import accuracy_interval, trusted_accuracy
 from .pipeline import Recognizer
 
 FONT = Path(__file__).parent / "assets" / "fonts" / "NotoSansSC-Regular-plate.otf"  # has the provinces
@@ -177,7 +177,7 @@ def write_report(recognizer: Recognizer, data: str | Path, result: dict, out_dir
     s = result
     summary = [
         ("plates", f"{s['n']}"),
-        ("sequence accuracy", f"{s['sequence_accuracy']:.2%}"),
+        ("sequence accuracy", f"{s['sequence_accuracy']:.2%}" + accuracy_interval(s)),
         ("character error rate", f"{s['char_error_rate']:.4f}"),
         ("end-to-end speed", f"{s['plates_per_second']:.0f} plates/s (batch {s['batch_size']})"),
         ("unreadable files", f"{len(s['failed'])}"),

@@ -276,6 +276,7 @@ def test_evaluate_report_is_self_contained(tiny_run, tmp_path):
     assert page.count('alt="reject curve"') == 1 and page.count('alt="confusions"') <= 1
     wrong = int(re.search(r"Every wrong reading \((\d+)\)", page).group(1))
     assert page.count('alt="rectified"') == wrong and wrong > 0  # the tiny model is mostly wrong
+    assert "95% interval" in page
 
 
 def test_stn_views_from_predict_and_training(tiny_run, tmp_path, capsys):
