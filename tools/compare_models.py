@@ -3,15 +3,22 @@
 
 python tools/compare_models.py --models runs/a runs/b --data data/splits/ccpd/val.csv cache/distorted/ccpd_val
 
-With exactly two models a last column asks whether they really differ: the exact McNemar
+With exactly two rows a last column asks whether they really differ: the exact McNemar
 test over all the plates (p < 0.05: a real difference; above: within this data's noise).
+
+``--ensemble`` adds a row for the output-space ensemble of all the models: the mean of their
+per-step character probabilities, decoded like the first model (format, no calibration).
+It costs one model run per member, so it is a measurement here, not a shipped model.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
+
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
@@ -20,22 +27,39 @@ from lpr.metrics import mcnemar_p  # noqa: E402
 from lpr.pipeline import Recognizer  # noqa: E402
 
 
+def ensemble_of(members: list[Recognizer]) -> Recognizer:
+    """The first member, reading with the mean of all members' per-step probabilities."""
+    sizes = {m.input_size for m in members}
+    alphabets = {m.alphabet.symbols for m in members}
+    if len(sizes) > 1 or len(alphabets) > 1:
+        sys.exit("--ensemble needs models of one input size and one alphabet")
+    lead = copy.copy(members[0])
+    lead.probabilities = lambda batch: torch.stack([m.probabilities(batch) for m in members]).mean(0)
+    lead.calibration = None  # fitted to one member's confidences, not to the mean's
+    return lead
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", required=True)
     ap.add_argument("--data", nargs="+", required=True)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--ensemble", action="store_true", help="add a row for the ensemble of all the models")
     args = ap.parse_args()
-    paired = len(args.models) == 2
+    if args.ensemble and len(args.models) < 2:
+        ap.error("--ensemble needs two or more models")
+    paired = len(args.models) + args.ensemble == 2
     print("| model | " + " | ".join(args.data) + " |" + (" paired test |" if paired else ""))
     print("|---" * (len(args.data) + 1 + paired) + "|")
     wrong = []  # per model: (dataset, path) of every plate it read wrong
-    for model in args.models:
-        r = Recognizer.load(model, threads=args.threads)
+    rows = [(model, Recognizer.load(model, threads=args.threads)) for model in args.models]
+    if args.ensemble:
+        rows.append(("ensemble of all", ensemble_of([r for _, r in rows])))
+    for name, r in rows:
         results = [evaluate_model(r, d) for d in args.data]
         wrong.append({(d, e["path"]) for d, res in zip(args.data, results) for e in res["errors"]})
         cells = [f"{res['sequence_accuracy']:.2%}" for res in results]
-        print(f"| {model} | " + " | ".join(cells) + " |" + (" |" if paired else ""), flush=True)
+        print(f"| {name} | " + " | ".join(cells) + " |" + (" |" if paired else ""), flush=True)
     if paired:
         only_a, only_b = len(wrong[1] - wrong[0]), len(wrong[0] - wrong[1])
         print(
