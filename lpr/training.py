@@ -16,6 +16,7 @@ import copy
 import json
 import logging
 import math
+import os
 import random
 import signal
 import sys
@@ -131,6 +132,35 @@ def load_sources(
         datasets.append(ds)
         weights.append(weight)
     return datasets, weights
+
+
+def validation_overlap(train_sets: list, val_sets: list) -> tuple[int, int, int]:
+    """(validation plates, those that are training images too, others whose text a training plate has).
+
+    A plate number on both sides (the same car photographed twice, or one list given as both)
+    makes validation accuracy flatter the model on plates it has never seen.
+    """
+    files = {(os.path.abspath(s.path), s.box) for ds in train_sets for s in ds.samples}
+    texts = {s.text for ds in train_sets for s in ds.samples}
+    val = [s for ds in val_sets for s in ds.samples]
+    same_file = [s for s in val if (os.path.abspath(s.path), s.box) in files]
+    same_text = sum(s.text in texts for s in val) - len(same_file)
+    return len(val), len(same_file), same_text
+
+
+def warn_about_overlap(train_sets: list, val_sets: list) -> None:
+    """Log a warning when validation plates were trained on, image or plate number."""
+    n, same_file, same_text = validation_overlap(train_sets, val_sets)
+    # A stray shared number (a random synthetic plate equal to a real one) is not a leak.
+    if same_file or same_text > 0.01 * n:
+        log.warning(
+            "validation: %d of %d plates are training images too and %d more share a plate number with a "
+            "training plate, so validation accuracy flatters the model; keep each plate number on one side "
+            "(e.g. split by a hash of the text, as tools/make_splits.py does)",
+            same_file,
+            n,
+            same_text,
+        )
 
 
 def first_char_balance(texts: list[str], strength: float) -> np.ndarray:
@@ -635,6 +665,8 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
     train_sets, weights = load_sources(cfg.data, alphabet, size, augment, progress, stream)
     plate_weights = balanced_weights(cfg.data, train_sets, cfg.balance) if cfg.balance else None
     val_sets = load_sources(cfg.val, alphabet, size, None, progress)[0] if cfg.val and job.main else []
+    if val_sets:
+        warn_about_overlap(train_sets, val_sets)
     sizes = [len(d) for d in train_sets]
     plates = cfg.epoch_size or sum(n * w for n, w in zip(sizes, weights))
     steps_per_epoch = plates // cfg.batch_size if job.distributed else math.ceil(plates / cfg.batch_size)

@@ -1,11 +1,22 @@
 import dataclasses
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from lpr.training import TrainConfig, ctc_loss, epoch_indices, first_char_balance, lr_at, split_weight
+from lpr.data import Sample
+from lpr.training import (
+    TrainConfig,
+    ctc_loss,
+    epoch_indices,
+    first_char_balance,
+    lr_at,
+    split_weight,
+    validation_overlap,
+    warn_about_overlap,
+)
 
 
 def test_split_weight():
@@ -20,6 +31,35 @@ def test_epoch_indices_are_deterministic_and_weighted():
     c = epoch_indices([100, 10], [1, 5], 0, seed=3, epoch=3)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert len(a) == 150 and (a[:, 0] == 1).sum() == 50  # the small source counted 5 times
+
+
+def _source(*samples: Sample) -> SimpleNamespace:
+    return SimpleNamespace(samples=list(samples))
+
+
+def test_validation_overlap_counts_shared_images_and_plate_numbers(tmp_path, caplog):
+    train = [_source(Sample(str(tmp_path / "a.jpg"), "AB123"), Sample(str(tmp_path / "b.jpg"), "CD456"))]
+    val = [
+        _source(
+            Sample(str(tmp_path / "x" / ".." / "a.jpg"), "AB123"),  # the same file, spelled differently
+            Sample(str(tmp_path / "c.jpg"), "CD456"),  # another photo of a training plate
+            Sample(str(tmp_path / "d.jpg"), "EF789"),
+        )
+    ]
+    assert validation_overlap(train, val) == (3, 1, 1)
+    with caplog.at_level("WARNING"):
+        warn_about_overlap(train, val)
+    assert "1 of 3 plates are training images too and 1 more share a plate number" in caplog.text
+    caplog.clear()
+    same_image_other_box = [_source(Sample(str(tmp_path / "a.jpg"), "ZZ000", box=(0, 0, 9, 9)))]
+    assert validation_overlap(train, same_image_other_box) == (1, 0, 0)  # another plate of one photo
+    with caplog.at_level("WARNING"):
+        warn_about_overlap(train, [_source(Sample(str(tmp_path / "e.jpg"), "GH000"))])
+    assert caplog.text == ""  # disjoint splits: silent
+    many = [_source(*[Sample(str(tmp_path / f"v{i}.jpg"), "CD456" if i == 0 else f"V{i}") for i in range(200)])]
+    with caplog.at_level("WARNING"):
+        warn_about_overlap(train, many)
+    assert caplog.text == ""  # one number in 200 shared: a coincidence (random synthetic plates), not a leak
 
 
 def test_first_char_balance_shares():
