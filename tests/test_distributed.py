@@ -26,7 +26,7 @@ def test_two_process_training_writes_one_run_and_resumes(tiny_dataset, tmp_path)
     out = tmp_path / "ddp"
     first = torchrun(tiny_dataset, out, 1)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert first.stderr.count("training ") == 1  # rank 0 alone speaks for the job
+    assert first.stderr.count(" parameters on ") == 1  # rank 0 alone announces the job
     assert "2 process(es)" in first.stderr
 
     second = torchrun(tiny_dataset, out, 2, "--resume")
