@@ -72,7 +72,8 @@ def accuracy_rows(
     """Evaluation on every split; ``identity_stn`` swaps the trained STN for an untrained one."""
     from lpr.models import STN
 
-    r = Recognizer.load(model, plate_format=plate_format)
+    # The swap happens in the torch modules, so that evaluation must run them, not an ONNX graph.
+    r = Recognizer.load(model, plate_format=plate_format, backend="torch" if identity_stn else "onnx")
     if identity_stn:
         r.stn = STN(r.stn.config).eval()
     rows = {}
