@@ -269,6 +269,32 @@ def text_probability(probs: np.ndarray, labels: list[int]) -> float:
     return float(alpha[-1] + (alpha[-2] if len(ext) > 1 else 0.0))
 
 
+def combine_readings(member_readings: list[list[Reading]], member_probs: list, alphabet: Alphabet) -> list[Reading]:
+    """One reading per plate from several models' readings of the same plates (an ensemble).
+
+    Where the members agree, their reading stands. Where they differ, every member's reading is
+    scored by its mean log-probability under all members (:func:`text_probability`) and the
+    best one wins, with that member's confidences. Texts are compared, not per-step outputs,
+    so members whose CTC alignments differ (a fine-tune whose STN frames plates differently)
+    still combine: a step-wise mean of their outputs drops characters.
+    """
+    probs = [p.detach().cpu().numpy() if isinstance(p, torch.Tensor) else np.asarray(p) for p in member_probs]
+    combined = []
+    for i, readings in enumerate(zip(*member_readings)):
+        if len({r.text for r in readings}) == 1:
+            combined.append(readings[0])
+            continue
+        plate = [p[i] for p in probs]
+        scores = [mean_log_probability(plate, alphabet.encode(r.text)) for r in readings]
+        combined.append(readings[int(np.argmax(scores))])
+    return combined
+
+
+def mean_log_probability(member_probs: list[np.ndarray], labels: list[int]) -> float:
+    """Mean over members of log P(text | that member's (C, T) probabilities)."""
+    return float(np.mean([np.log(max(text_probability(p, labels), 1e-300)) for p in member_probs]))
+
+
 def char_confidences(probs: np.ndarray, alphabet: Alphabet, text: str) -> list[float]:
     """Per-character confidences of ``text`` on one plate's (C, T) probabilities.
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from lpr.alphabet import Alphabet
-from lpr.decoding import greedy_decode
+from lpr.decoding import combine_readings, greedy_decode
 
 ALPHABET = Alphabet("AB1")  # classes: 0 blank, 1 A, 2 B, 3 1
 
@@ -47,3 +47,19 @@ def test_the_blanks_share_does_not_lower_a_characters_confidence():
 def test_empty_reading_has_zero_confidence():
     (r,) = greedy_decode(one_hot([0, 0, 0]), ALPHABET)
     assert r.text == "" and r.confidence == 0.0 and r.char_confidences == []
+
+
+def test_an_ensemble_keeps_agreed_readings_and_settles_disagreements_by_likelihood():
+    sure_a = one_hot([1, 0, 3])  # "A1", sure
+    # Reads "B1" by a hair: A is nearly as likely at the first step. Rows: blank, A, B, 1.
+    unsure_b = np.array([[[0.05, 0.90, 0.05], [0.44, 0.02, 0.05], [0.46, 0.03, 0.05], [0.05, 0.05, 0.85]]], np.float32)
+    members = [sure_a, unsure_b]
+    readings = [greedy_decode(p, ALPHABET) for p in members]
+    assert [r[0].text for r in readings] == ["A1", "B1"]
+    (combined,) = combine_readings(readings, members, ALPHABET)
+    assert combined is readings[0][0]  # "A1": likely under both, "B1" is not under the sure one
+    (combined,) = combine_readings(readings[::-1], members[::-1], ALPHABET)
+    assert combined.text == "A1"  # the order of the members does not matter
+    agreed = [greedy_decode(sure_a, ALPHABET), greedy_decode(one_hot([1, 3, 0], p=0.6), ALPHABET)]
+    (combined,) = combine_readings(agreed, [sure_a, one_hot([1, 3, 0], p=0.6)], ALPHABET)
+    assert combined is agreed[0][0]  # agreement: the first member's reading, untouched

@@ -6,12 +6,10 @@ python tools/compare_models.py --models runs/a runs/b --data data/splits/ccpd/va
 With exactly two rows a last column asks whether they really differ: the exact McNemar
 test over all the plates (p < 0.05: a real difference; above: within this data's noise).
 
-``--ensemble`` adds a row for the output-space ensemble of all the models: the mean of their
-per-step character probabilities, decoded like the first model (format, no calibration).
-It costs one model run per member, so it is a measurement here, not a shipped model. The mean
-is taken step by step, so members whose CTC alignments differ (a fine-tune whose STN frames
-plates differently) blur it in time: greedy decoding then drops characters, and only a plate
-format's constrained decoding reads it well (cn stage 1 + stage 2: 89.9% free, 99.0% with `cn`).
+``--ensemble`` adds a row for the ensemble of all the models: each reads every plate (with
+its own format and calibration); where they disagree, the reading with the highest mean CTC
+log-probability under all of them wins (``lpr.decoding.combine_readings``). It costs one model
+run per member, so it is a measurement here, not a shipped model.
 """
 
 from __future__ import annotations
@@ -25,20 +23,22 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
+from lpr.decoding import combine_readings  # noqa: E402
 from lpr.evaluation import evaluate_model  # noqa: E402
 from lpr.metrics import mcnemar_p  # noqa: E402
 from lpr.pipeline import Recognizer  # noqa: E402
 
 
 def ensemble_of(members: list[Recognizer]) -> Recognizer:
-    """The first member, reading with the mean of all members' per-step probabilities."""
+    """A recogniser whose readings combine all members' (see ``combine_readings``)."""
     sizes = {m.input_size for m in members}
     alphabets = {m.alphabet.symbols for m in members}
     if len(sizes) > 1 or len(alphabets) > 1:
         sys.exit("--ensemble needs models of one input size and one alphabet")
     lead = copy.copy(members[0])
-    lead.probabilities = lambda batch: torch.stack([m.probabilities(batch) for m in members]).mean(0)
-    lead.calibration = None  # fitted to one member's confidences, not to the mean's
+    # (members, B, C, T): every member's probabilities, decoded member by member, then combined.
+    lead.probabilities = lambda batch: torch.stack([m.probabilities(batch) for m in members])
+    lead.decode = lambda probs: combine_readings([m.decode(p) for m, p in zip(members, probs)], probs, lead.alphabet)
     return lead
 
 
