@@ -198,12 +198,15 @@ def summary(result: dict, model: str, data: str) -> str:
     return "\n".join(lines)
 
 
+def interval_text(result: dict) -> str:
+    """A result's 95% interval of sequence accuracy, e.g. ``96.4-99.7%``."""
+    lo, hi = result["sequence_accuracy_ci95"]
+    return f"{lo:.1%}-{hi:.1%}".replace("%-", "-")
+
+
 def accuracy_interval(result: dict) -> str:
     """`` (95% interval a-b%)`` for a result that carries one (older JSON files do not)."""
-    if "sequence_accuracy_ci95" not in result:
-        return ""
-    lo, hi = result["sequence_accuracy_ci95"]
-    return f" (95% interval {lo:.1%}-{hi:.1%})"
+    return f" (95% interval {interval_text(result)})" if "sequence_accuracy_ci95" in result else ""
 
 
 def error_line(e: dict) -> str:

@@ -51,13 +51,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.ensemble and len(args.models) < 2:
         ap.error("--ensemble needs two or more models")
-    paired = len(args.models) + args.ensemble == 2
-    print("| model | " + " | ".join(args.data) + " |" + (" paired test |" if paired else ""))
-    print("|---" * (len(args.data) + 1 + paired) + "|")
-    wrong = []  # per model: (dataset, path) of every plate it read wrong
     rows = [(model, Recognizer.load(model, threads=args.threads)) for model in args.models]
     if args.ensemble:
         rows.append(("ensemble of all", ensemble_of([r for _, r in rows])))
+    paired = len(rows) == 2
+    print("| model | " + " | ".join(args.data) + " |" + (" paired test |" if paired else ""))
+    print("|---" * (len(args.data) + 1 + paired) + "|")
+    wrong = []  # per row: (dataset, path) of every plate it read wrong
     for name, r in rows:
         results = [evaluate_model(r, d) for d in args.data]
         wrong.append({(d, e["path"]) for d, res in zip(args.data, results) for e in res["errors"]})

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from lpr.bench import latency, model_throughput, stn_share  # noqa: E402
 from lpr.checkpoints import read_checkpoint  # noqa: E402
 from lpr.decoding import SOFT_LENGTH_RATIO, SOFT_MIN_RATIO  # noqa: E402
-from lpr.evaluation import evaluate_model  # noqa: E402
+from lpr.evaluation import evaluate_model, interval_text  # noqa: E402
 from lpr.pipeline import Recognizer, resolve_model_dir  # noqa: E402
 
 # What each alphabet's card says about what the model is for, where its real data came from and
@@ -73,7 +73,9 @@ def accuracy_rows(
     from lpr.models import STN
 
     # The swap happens in the torch modules, so that evaluation must run them, not an ONNX graph.
-    r = Recognizer.load(model, plate_format=plate_format, backend="torch" if identity_stn else "onnx")
+    r = Recognizer.load(
+        model, plate_format=plate_format, backend="torch" if identity_stn else Recognizer.DEFAULT_BACKEND
+    )
     if identity_stn:
         r.stn = STN(r.stn.config).eval()
     rows = {}
@@ -81,12 +83,6 @@ def accuracy_rows(
         rows[name] = evaluate_model(r, ROOT / path)
         rows[f"{name} distorted"] = evaluate_model(r, distorted(name, path))
     return rows
-
-
-def interval(m: dict) -> str:
-    """The 95% interval of a split's sequence accuracy, e.g. ``96.4-99.7%``."""
-    lo, hi = m["sequence_accuracy_ci95"]
-    return f"{lo:.1%}-{hi:.1%}".replace("%-", "-")
 
 
 def init_note(cfg: dict, stage: int) -> str:
@@ -177,7 +173,7 @@ def main() -> None:
     for name, m in rows.items():
         off = no_stn_at_inference[name]["sequence_accuracy"]
         line = (
-            f"| {name} | {m['n']} | {m['sequence_accuracy']:.2%} | {interval(m)} | {m['char_error_rate']:.4f} | "
+            f"| {name} | {m['n']} | {m['sequence_accuracy']:.2%} | {interval_text(m)} | {m['char_error_rate']:.4f} | "
             f"{free[name]['sequence_accuracy']:.2%} | {off:.2%} |"
         )
         if ablation:
