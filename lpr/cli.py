@@ -459,6 +459,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"dark on light (default {d.invert})",
     )
     p.add_argument(
+        "--zoom",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="scale range of the plate in augmented crops: below 1 looser, above 1 tighter than "
+        "your crops (default: a narrow range set by --augment)",
+    )
+    p.add_argument(
         "--balance",
         type=float,
         help="0-1: draw plates whose first character (cn: the province) is common in their source "

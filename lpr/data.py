@@ -290,13 +290,16 @@ def to_tensor(batch: np.ndarray) -> torch.Tensor:
 # ---------------------------------------------------------------------------- augmentation
 
 
-def build_augment(strength: float = 1.0, invert: float = 0.0):
+def build_augment(strength: float = 1.0, invert: float = 0.0, zoom: tuple[float, float] | None = None):
     """Photometric and geometric augmentation for real and synthetic crops (albumentations).
 
     Geometry stays mild: the STN must learn to undo it, but characters must stay inside.
     ``invert`` is the probability of a photographic negative: light ink on a dark plate
     (Brazilian commercial plates, black collector plates) then looks like the common dark ink
     on a light plate, and the reverse, so neither polarity is left to a few renders.
+    ``zoom`` (low, high) is the range of the plate's scale in the frame (1 = as cropped): below 1
+    shows more of its surroundings (a loose detector crop), above 1 cuts into it (a tight one).
+    By default it is narrow, (1 - 0.08 * strength, 1 + 0.05 * strength).
     """
     import albumentations as A
 
@@ -306,7 +309,7 @@ def build_augment(strength: float = 1.0, invert: float = 0.0):
     return A.Compose(
         [
             A.Affine(
-                scale=(1 - 0.08 * s, 1 + 0.05 * s),
+                scale=tuple(zoom) if zoom else (1 - 0.08 * s, 1 + 0.05 * s),
                 translate_percent={"x": (-0.04 * s, 0.04 * s), "y": (-0.08 * s, 0.08 * s)},
                 rotate=(-8 * s, 8 * s),
                 shear={"x": (-10 * s, 10 * s), "y": (-4 * s, 4 * s)},

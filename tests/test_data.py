@@ -168,3 +168,32 @@ def test_invert_trains_on_the_negative_and_is_off_by_default():
     # Off, the pipeline is exactly the one recipes were trained with (no extra random draws).
     assert [type(t) for t in never.transforms] == [type(t) for t in build_augment(1.0, invert=0.0).transforms]
     assert len(always.transforms) == len(never.transforms) + 1
+
+
+def test_zoom_sets_how_much_of_the_frame_the_plate_fills(tmp_path):
+    from lpr.data import augmented, build_augment
+
+    img = np.full((32, 128, 3), 40, np.uint8)
+    corners = np.array([[0, 0], [128, 0], [128, 32], [0, 32]], np.float32)  # a crop tight on the plate
+    widths = {}
+    for zoom in ((0.6, 0.6), (1.0, 1.0), None):
+        augment = build_augment(1.0, zoom=zoom)
+        spans = []
+        for seed in range(30):
+            augment.set_random_seed(seed)
+            _, c = augmented(augment, img, corners)
+            spans.append(c[:, 0].max() - c[:, 0].min())
+        widths[zoom] = np.array(spans)
+    # The affine step runs on 70% of the plates (rotation, shear and perspective move corners a
+    # few pixels more): where it ran at zoom 0.6, the plate spans about 60% of the frame.
+    assert (widths[(0.6, 0.6)] < 0.7 * 128).sum() >= 10
+    assert widths[(1.0, 1.0)].min() > 0.8 * 128
+    assert widths[None].min() > 0.8 * 128  # the default range stays narrow (0.92-1.05)
+
+
+def test_train_refuses_a_zoom_range_that_is_not_low_high(tmp_path):
+    from lpr.training import TrainConfig, train
+
+    for zoom in ([1.2, 0.8], [0.8], [0, 1]):
+        with pytest.raises(ValueError, match="zoom"):
+            train(TrainConfig(data=["missing.csv"], zoom=zoom, out=str(tmp_path)))
