@@ -168,4 +168,7 @@ def calibrate_model(model_dir, data: list[str], precision: float = 0.995, progre
     ckpt = read_checkpoint(path, "lpr.lprnet")
     ckpt["calibration"] = calibration
     atomic_save(ckpt, path)
+    from .export import restamp_exported
+
+    restamp_exported(model_dir)  # exported graphs carry the calibration too
     return calibration

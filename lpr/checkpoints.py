@@ -2,19 +2,22 @@
 
 Each file is a plain dict (tensors, strings, numbers) loaded with ``weights_only=True``, so a
 crafted pickle cannot run code. Both carry the same ``run_id``; the pipeline refuses a pair
-from different runs, alphabets or input sizes.
+from different runs, alphabets or input sizes. torch is imported where it is used, so that
+:class:`CheckpointError` and :func:`fingerprint` cost nothing to a torch-free reader.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .alphabet import Alphabet
-from .models import STN, LPRNet, LPRNetConfig, STNConfig, config_dict, config_from_dict
+
+if TYPE_CHECKING:
+    from .models import STN, LPRNet
 
 FORMAT_VERSION = 1
 STN_FILE = "stn.pt"
@@ -32,6 +35,8 @@ def atomic_save(obj, path: str | Path) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import torch
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -49,6 +54,8 @@ def atomic_save(obj, path: str | Path) -> None:
 
 
 def all_finite(state_dict: dict) -> bool:
+    import torch
+
     return all(torch.isfinite(v).all() for v in state_dict.values() if v.is_floating_point())
 
 
@@ -57,6 +64,8 @@ def save_models(out_dir, stn: STN, lprnet: LPRNet, alphabet: Alphabet, run_id: s
 
     Refuses to save non-finite weights: a NaN model on disk is worse than an older one.
     """
+    from .models import config_dict
+
     stn_state = {k: v.detach().cpu() for k, v in stn.state_dict().items()}
     net_state = {k: v.detach().cpu() for k, v in lprnet.state_dict().items()}
     if not (all_finite(stn_state) and all_finite(net_state)):
@@ -83,6 +92,8 @@ def read_checkpoint(path: str | Path, kind: str) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
+    import torch
+
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated zip, crafted pickle, random bytes...
@@ -103,6 +114,8 @@ def load_models(model_dir: str | Path) -> tuple[STN, LPRNet, Alphabet, dict]:
 
     Returns the two networks, the alphabet and the LPRNet checkpoint's metadata.
     """
+    from .models import STN, LPRNet, LPRNetConfig, STNConfig, config_from_dict
+
     d = Path(model_dir)
     s = read_checkpoint(d / STN_FILE, "lpr.stn")
     n = read_checkpoint(d / LPRNET_FILE, "lpr.lprnet")
@@ -128,5 +141,19 @@ def load_models(model_dir: str | Path) -> tuple[STN, LPRNet, Alphabet, dict]:
         net.load_state_dict(n["state_dict"])
     except RuntimeError as e:
         raise CheckpointError(f"{d}: weights do not fit the stored architecture ({str(e).splitlines()[0]})") from None
-    meta = {k: v for k, v in n.items() if k not in ("state_dict", "kind")}
-    return stn.eval(), net.eval(), alphabet, meta
+    return stn.eval(), net.eval(), alphabet, checkpoint_meta(n)
+
+
+def checkpoint_meta(lprnet_checkpoint: dict) -> dict:
+    """A model's metadata (alphabet, configs, run, metrics, calibration): its LPRNet checkpoint
+    without the weights."""
+    return {k: v for k, v in lprnet_checkpoint.items() if k not in ("state_dict", "kind")}
+
+
+def fingerprint(model_dir: str | Path) -> str:
+    """SHA-256 of a model folder's ``stn.pt`` and ``lprnet.pt`` bytes: an exported graph records
+    it, so a reader can trust the graph's metadata without loading (or importing) torch."""
+    h = hashlib.sha256()
+    for name in (STN_FILE, LPRNET_FILE):
+        h.update((Path(model_dir) / name).read_bytes())
+    return h.hexdigest()

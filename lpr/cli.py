@@ -147,7 +147,7 @@ def train_config(args):
     """Dataclass defaults <- ``--config`` YAML <- command-line flags."""
     import yaml
 
-    from .training import TrainConfig
+    from .config import TrainConfig
 
     values = asdict(TrainConfig())
     if args.config:
@@ -276,7 +276,7 @@ def cmd_export(args) -> int:
     from .export import FP32_FILE, INT8_FILE, export_onnx, quantize_int8
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model)
+    recognizer = Recognizer.load(args.model, backend="torch")  # the modules are what is exported
     if args.int8:
         if not args.calibration:
             raise ValueError("--int8 needs --calibration DATA (real plates, e.g. a training split)")
@@ -424,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_models)
 
-    from .training import PRECISIONS, TrainConfig
+    from .config import PRECISIONS, TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(

@@ -7,7 +7,9 @@ Three sources are understood, chosen by :func:`read_source`:
   cropped from the box, so the full CCPD release can be used as is;
 * any other folder of images: the label is the file-name stem up to the first ``_``.
 
-Images are handled in OpenCV's BGR order throughout, as uint8 until :func:`to_tensor`.
+Images are handled in OpenCV's BGR order throughout, as uint8 until :func:`to_input`.
+torch is imported only where tensors are made, so reading plates with an exported ONNX graph
+(``lpr predict``) never loads it: that saves over a second per command.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
 from .alphabet import CN_LETTERS, CN_PROVINCES, DIGITS, Alphabet
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -281,10 +285,20 @@ def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
+def to_input(batch: np.ndarray) -> np.ndarray:
+    """(B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [-1, 1], channels-last in memory: what
+    the networks take."""
+    x = batch.transpose(0, 3, 1, 2).astype(np.float32)  # keeps the memory order: channels last
+    x -= 127.5
+    x *= 1 / 128.0
+    return x
+
+
 def to_tensor(batch: np.ndarray) -> torch.Tensor:
-    """(B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [-1, 1], channels-last in memory."""
-    x = torch.from_numpy(batch).permute(0, 3, 1, 2).float()
-    return x.sub_(127.5).mul_(1 / 128.0)
+    """:func:`to_input` as a torch tensor (sharing its memory)."""
+    import torch
+
+    return torch.from_numpy(to_input(batch))
 
 
 # ---------------------------------------------------------------------------- augmentation
@@ -352,7 +366,7 @@ def corners_in_pixels(sample: Sample, size: tuple[int, int]) -> np.ndarray:
 # ---------------------------------------------------------------------------- dataset
 
 
-class PlateDataset(Dataset):
+class PlateDataset:  # a map-style dataset: what torch's DataLoader indexes
     """Labelled plates, decoded once and kept in memory at the model's input size.
 
     Plate crops at 94x24 are ~7 KB each, so even 200k synthetic plates fit comfortably; this
@@ -397,7 +411,7 @@ class PlateDataset(Dataset):
         return img, self.targets[i], corners
 
 
-class StreamingPlateDataset(Dataset):
+class StreamingPlateDataset:  # map-style, like PlateDataset
     """Labelled plates decoded from disk at every access: for sets too big to hold in memory.
 
     Use it with DataLoader worker processes so decoding runs beside training. An image that
@@ -431,6 +445,8 @@ class StreamingPlateDataset(Dataset):
 def collate(batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Images (B, 3, H, W), concatenated targets and target lengths (as CTCLoss wants them),
     and plate corners (B, 4, 2) in the STN's [-1, 1] coordinates, NaN where unknown."""
+    import torch
+
     images = to_tensor(np.stack([b[0] for b in batch]))
     targets = torch.tensor([c for b in batch for c in b[1]], dtype=torch.long)
     lengths = torch.tensor([len(b[1]) for b in batch], dtype=torch.long)

@@ -4,12 +4,15 @@ decoding constrained to a plate format."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .alphabet import Alphabet
 from .formats import PlateFormat
+
+if TYPE_CHECKING:
+    import torch
 
 SCHEMA_VERSION = 1  # of the JSON readings (`lpr predict --json`, the HTTP service)
 
@@ -72,13 +75,18 @@ def identity_odds(probs: np.ndarray) -> np.ndarray:
     return out
 
 
+def as_array(probs) -> np.ndarray:
+    """A numpy view of probabilities given as an array or a torch tensor (torch not needed)."""
+    return probs.detach().cpu().numpy() if hasattr(probs, "detach") else np.asarray(probs)
+
+
 def greedy_decode(probs: torch.Tensor | np.ndarray, alphabet: Alphabet) -> list[Reading]:
     """Decode (B, C, T) class probabilities: best class per step, merge repeats, drop blanks.
 
     A character's confidence is the highest :func:`identity_odds` it reached over the steps it
     spans. The first time step is treated like any other (one peer's decoder drops it).
     """
-    probs = probs.detach().cpu().numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs)
+    probs = as_array(probs)
     best = probs.argmax(axis=1)  # (B, T)
     best_p = np.take_along_axis(identity_odds(probs), best[:, None, :], axis=1)[:, 0, :]  # (B, T)
     readings = []
@@ -108,7 +116,7 @@ def decode(
     supported reading that fits keeps its greedy text, with ``format_matched`` False.
     Candidates obey a hard format; with a soft one (a preference) they are the free N-best.
     """
-    probs = probs.detach().cpu().numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs)
+    probs = as_array(probs)
     readings = greedy_decode(probs, alphabet)
     if not top_k and plate_format is None:
         return readings
@@ -278,7 +286,7 @@ def combine_readings(member_readings: list[list[Reading]], member_probs: list, a
     so members whose CTC alignments differ (a fine-tune whose STN frames plates differently)
     still combine: a step-wise mean of their outputs drops characters.
     """
-    probs = [p.detach().cpu().numpy() if isinstance(p, torch.Tensor) else np.asarray(p) for p in member_probs]
+    probs = [as_array(p) for p in member_probs]
     combined = []
     for i, readings in enumerate(zip(*member_readings)):
         if len({r.text for r in readings}) == 1:

@@ -141,10 +141,7 @@ def compare_decoders(recognizer: Recognizer, data: str | Path, batch_size: int =
     if not images:
         return {}
     probs = np.concatenate(
-        [
-            recognizer.probabilities(np.stack(images[i : i + batch_size])).numpy()
-            for i in range(0, len(images), batch_size)
-        ]
+        [recognizer.probabilities(np.stack(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
     )
     a = recognizer.alphabet
     readings = {

@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .pipeline import Recognizer
+from .checkpoints import LPRNET_FILE, checkpoint_meta, fingerprint, read_checkpoint
+from .pipeline import EXPORTED_FILES, Recognizer
 
 
 class Reader(nn.Module):
@@ -58,12 +59,51 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
         "lpr.preprocess": "BGR uint8 resized to input_size, (x - 127.5) / 128, NCHW",
         "lpr.run_id": str(recognizer.meta.get("run_id", "")),
         "lpr.epoch": str(recognizer.meta.get("epoch", "")),
+        # What lpr needs to read with this graph alone (Recognizer.load skips torch), trusted
+        # only while the checkpoints it was exported from are byte for byte the same.
+        "lpr.meta": json.dumps(recognizer.meta, ensure_ascii=False, default=str),  # as restamp_exported
     }
-    for k, v in meta.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = k, v
+    if recognizer.model_dir is not None and (Path(recognizer.model_dir) / "lprnet.pt").is_file():
+        meta["lpr.checkpoints"] = fingerprint(recognizer.model_dir)
+    set_metadata(proto, meta)
     onnx.checker.check_model(proto)
     return proto
+
+
+def set_metadata(proto, values: dict[str, str]) -> None:
+    """Set (add or replace) metadata entries of an ``onnx.ModelProto``."""
+    kept = [p for p in proto.metadata_props if p.key not in values]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    for k, v in values.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+
+
+def restamp_exported(model_dir: str | Path) -> list[Path]:
+    """Bring the graphs saved beside a model up to date with its checkpoints' metadata.
+
+    `lpr calibrate` rewrites lprnet.pt but not the network: a graph exported before would
+    no longer match the checkpoint files byte for byte and would load through torch (the same
+    readings, a second slower). Graphs of other weights are left alone.
+    """
+    import onnx
+
+    model_dir = Path(model_dir)
+    meta = checkpoint_meta(read_checkpoint(model_dir / LPRNET_FILE, "lpr.lprnet"))
+    stamped = []
+    for name in EXPORTED_FILES.values():
+        path = model_dir / name
+        if not path.is_file():
+            continue
+        proto = onnx.load(str(path))
+        if not matches({p.key: p.value for p in proto.metadata_props}, meta):
+            continue
+        values = {"lpr.meta": json.dumps(meta, ensure_ascii=False, default=str)}
+        set_metadata(proto, {**values, "lpr.checkpoints": fingerprint(model_dir)})
+        onnx.save(proto, str(path))
+        stamped.append(path)
+    return stamped
 
 
 def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Path:
@@ -75,8 +115,8 @@ def export_onnx(recognizer: Recognizer, out: str | Path, opset: int = 17) -> Pat
     return out
 
 
-FP32_FILE = "model.onnx"  # beside the weights: --backend onnx loads it instead of exporting
-INT8_FILE = "model.int8.onnx"
+FP32_FILE = EXPORTED_FILES["onnx"]  # beside the weights: --backend onnx loads it instead of exporting
+INT8_FILE = EXPORTED_FILES["onnx-int8"]
 
 
 def matches(session_meta: dict, recognizer_meta: dict) -> bool:

@@ -9,23 +9,26 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import calibration
-from .checkpoints import CheckpointError, load_models
-from .data import ImageError, Sample, load_image, resize, to_ndarray, to_tensor
+from .alphabet import Alphabet
+from .checkpoints import CheckpointError, fingerprint
+from .data import ImageError, Sample, load_image, resize, to_input, to_ndarray
 from .decoding import Reading, decode
 from .formats import PlateFormat, default_format
 
 # Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
 # LPR_WEIGHTS points elsewhere, e.g. for a wheel install.
 WEIGHTS_DIR = Path(os.environ.get("LPR_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
+# `lpr export` saves the graphs beside the weights under these names; loading prefers them.
+EXPORTED_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
 
 
 def resolve_model_dir(name_or_dir: str | Path) -> Path:
@@ -40,11 +43,26 @@ def resolve_model_dir(name_or_dir: str | Path) -> Path:
     raise CheckpointError(f"no model {str(name_or_dir)!r}: not a folder, and not a shipped model {available}")
 
 
+def ort_session(model, threads: int = 0):
+    """An onnxruntime CPU session on a graph (a path or serialized bytes); 0 threads = all cores."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    # Idle worker threads must not spin: they would steal the core that decodes the next images.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(
+        str(model) if isinstance(model, Path) else model, options, providers=["CPUExecutionProvider"]
+    )
+
+
 class Recognizer:
     """An STN + LPRNet pair, ready to read plates.
 
     Readings never depend on batch size: both networks run in eval mode and LPRNet normalises
-    its global context per sample.
+    its global context per sample. With an ONNX backend and a graph exported from exactly these
+    checkpoints, the PyTorch modules (and torch itself) are loaded only if something asks for
+    ``stn`` or ``lprnet``.
     """
 
     BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -54,31 +72,69 @@ class Recognizer:
 
     def __init__(
         self,
-        stn,
-        lprnet,
-        alphabet,
-        meta: dict | None = None,
-        threads: int = 0,
+        alphabet: Alphabet,
+        meta: dict,
+        input_size: tuple[int, int],
         backend: str = "torch",
+        threads: int = 0,
         model_dir: Path | None = None,
         plate_format: str | None = "default",
         top_k: int = 0,
         calibrated: bool = True,
+        modules: tuple | None = None,
+        session=None,
     ):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
-        self.stn, self.lprnet, self.alphabet = stn.eval(), lprnet.eval(), alphabet
-        self.meta = meta or {}
-        self.input_size = tuple(lprnet.config.input_size)
-        self.backend = backend
-        self.model_dir = model_dir
-        if threads:
-            torch.set_num_threads(threads)
-        self._session = self._onnx_session(threads) if backend != "torch" else None
+        if modules is None and model_dir is None:
+            raise ValueError("give the (stn, lprnet) modules or the model folder they are saved in")
+        self.alphabet, self.meta, self.input_size = alphabet, meta, tuple(input_size)
+        self.backend, self.threads, self.model_dir = backend, threads, model_dir
+        self._modules = None
+        if modules is not None:
+            self.stn, self.lprnet = modules
+        if backend != "torch" and session is None:
+            session = self._onnx_session()
+        self._session = session
         self.top_k = top_k
         self.set_format(plate_format)
         # Fitted by `lpr calibrate` on real plates; maps raw plate confidence to P(correct).
         self.calibration = self.meta.get("calibration") if calibrated else None
+
+    @property
+    def stn(self):
+        return self._torch_modules()[0]
+
+    @stn.setter
+    def stn(self, module) -> None:
+        self._modules = (module.eval(), self._modules[1] if self._modules else None)
+        self._set_torch_threads()
+
+    @property
+    def lprnet(self):
+        return self._torch_modules()[1]
+
+    @lprnet.setter
+    def lprnet(self, module) -> None:
+        self._modules = (self._modules[0] if self._modules else None, module.eval())
+        self._set_torch_threads()
+
+    def _torch_modules(self) -> tuple:
+        """(stn, lprnet), loaded from the model folder the first time they are needed."""
+        if self._modules is None or None in self._modules:
+            from .checkpoints import load_models
+
+            stn, net, _, _ = load_models(self.model_dir)
+            given_stn, given_net = self._modules or (None, None)  # a module set by hand stays
+            self._modules = (stn if given_stn is None else given_stn, net if given_net is None else given_net)
+            self._set_torch_threads()
+        return self._modules
+
+    def _set_torch_threads(self) -> None:
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
 
     def set_format(self, spec: str | None) -> None:
         """Constrain readings to a plate format: ``"default"`` (the one the model was trained
@@ -106,8 +162,30 @@ class Recognizer:
         ``plate_format`` and ``top_k``: see :meth:`set_format` and :func:`lpr.decoding.decode`.
         """
         model_dir = resolve_model_dir(name_or_dir)
+        options = dict(backend=backend, threads=threads, model_dir=model_dir, plate_format=plate_format)
+        options.update(top_k=top_k, calibrated=calibrated)
+        exported = cls._exported_graph(model_dir, backend, threads) if backend in EXPORTED_FILES else None
+        if exported:  # everything reading needs is in the graph's metadata: no torch
+            session, meta = exported
+            alphabet, input_size = Alphabet.from_dict(meta["alphabet"]), meta["config"]["input_size"]
+            return cls(alphabet, meta, input_size, session=session, **options)
+        from .checkpoints import load_models
+
         stn, net, alphabet, meta = load_models(model_dir)
-        return cls(stn, net, alphabet, meta, threads, backend, model_dir, plate_format, top_k, calibrated)
+        return cls(alphabet, meta, net.config.input_size, modules=(stn, net), **options)
+
+    @staticmethod
+    def _exported_graph(model_dir: Path, backend: str, threads: int):
+        """(session, checkpoint metadata) of the graph saved beside the weights, when it was
+        exported from exactly these checkpoint files (same bytes); else None."""
+        path = model_dir / EXPORTED_FILES[backend]
+        if not path.is_file():
+            return None
+        session = ort_session(path, threads)
+        props = session.get_modelmeta().custom_metadata_map
+        if "lpr.meta" not in props or props.get("lpr.checkpoints") != fingerprint(model_dir):
+            return None
+        return session, json.loads(props["lpr.meta"])
 
     def decode(self, probs) -> list[Reading]:
         """Readings of (B, C, T) probabilities with this recogniser's format, top-k and calibration."""
@@ -117,22 +195,16 @@ class Recognizer:
                 r.confidence = calibration.apply(r.confidence, self.calibration)
         return readings
 
-    def _onnx_session(self, threads: int):
+    def _onnx_session(self):
         """onnxruntime session on the graph saved beside the weights (``model.onnx``, or
-        ``model.int8.onnx`` for onnx-int8) when it was made from these weights; fp32 is
-        otherwise exported on the fly (a second or two)."""
-        import onnxruntime as ort
+        ``model.int8.onnx`` for onnx-int8) when it was made from these weights (same run and
+        epoch: calibrating changes the checkpoint, not the graph); fp32 is otherwise exported on
+        the fly (a second or two)."""
+        from .export import matches, onnx_model
 
-        from .export import FP32_FILE, INT8_FILE, matches, onnx_model
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        # Idle worker threads must not spin: they would steal the core that decodes the next images.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        name = FP32_FILE if self.backend == "onnx" else INT8_FILE
-        path = Path(self.model_dir or ".") / name
+        path = Path(self.model_dir or ".") / EXPORTED_FILES[self.backend]
         if path.is_file():
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            session = ort_session(path, self.threads)
             if matches(session.get_modelmeta().custom_metadata_map, self.meta):
                 return session
             if self.backend != "onnx":
@@ -142,19 +214,21 @@ class Recognizer:
                 f"{path}: no int8 model; make one with `lpr export --int8 --model {self.model_dir} "
                 "--calibration TRAIN.csv`"
             )
-        return ort.InferenceSession(onnx_model(self).SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return ort_session(onnx_model(self).SerializeToString(), self.threads)
 
     def preprocess(self, image) -> np.ndarray:
         """A path, array or PIL image -> BGR uint8 at the network's input size."""
         return resize(to_ndarray(image), self.input_size)
 
-    @torch.inference_mode()
-    def probabilities(self, batch: np.ndarray) -> torch.Tensor:
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """(B, H, W, 3) uint8 plates -> (B, classes, T) per-step class probabilities."""
-        x = to_tensor(batch)
+        x = to_input(batch)  # channels-last in memory, the layout the networks run fastest in
         if self._session is not None:
-            return torch.from_numpy(self._session.run(None, {"images": x.numpy()})[0])
-        return self.lprnet(self.stn(x.contiguous(memory_format=torch.channels_last))).softmax(1)
+            return self._session.run(None, {"images": x})[0]
+        import torch
+
+        with torch.inference_mode():
+            return self.lprnet(self.stn(torch.from_numpy(x))).softmax(1).numpy()
 
     def read(self, image) -> Reading:
         """Read one plate crop (path, BGR/gray array or PIL image)."""

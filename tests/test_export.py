@@ -88,3 +88,48 @@ def test_onnx_backend_uses_the_saved_graph_only_when_it_matches_the_weights(tiny
     assert r._session._model_path != str(saved)
     img = str(SAMPLES / "ccpd_0004.jpg")
     assert r.read(img).text == Recognizer.load(run, backend="torch").read(img).text
+
+
+def test_a_model_with_its_exported_graph_reads_without_importing_torch(tiny_run, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    assert main(["export", "--model", str(run)]) == 0
+    img = str(SAMPLES / "ccpd_0004.jpg")
+    script = (
+        "import sys, json\n"
+        "from lpr import Recognizer\n"
+        f"r = Recognizer.load({str(run)!r})\n"
+        f"print(json.dumps([r.read({img!r}).text, 'torch' in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    text, imported_torch = json.loads(out)
+    assert not imported_torch
+    assert text == Recognizer.load(run, backend="torch").read(img).text
+    # The modules are still there for whoever asks (export, the STN grid): loaded on demand.
+    r = Recognizer.load(run)
+    assert tuple(r.lprnet.config.input_size) == (94, 24)
+
+
+def test_the_graph_metadata_is_trusted_only_for_the_exact_checkpoint_files(tiny_run, tmp_path):
+    import shutil
+
+    from lpr.calibration import calibrate_model
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    assert main(["export", "--model", str(run)]) == 0
+    assert Recognizer._exported_graph(run, "onnx", 1) is not None
+    ckpt = torch.load(run / "lprnet.pt", weights_only=True)
+    ckpt["calibration"] = {"method": "identity"}  # changed metadata, same weights
+    torch.save(ckpt, run / "lprnet.pt")
+    assert Recognizer._exported_graph(run, "onnx", 1) is None  # stale: read through torch
+    assert Recognizer.load(run).calibration == {"method": "identity"}
+    # Calibrating re-stamps the graphs beside the weights, so they load without torch again.
+    calibrate_model(run, [str(SAMPLES / "labels.csv")])
+    session, meta = Recognizer._exported_graph(run, "onnx", 1)
+    assert meta["calibration"]["fitted_on"] == [str(SAMPLES / "labels.csv")]
+    assert Recognizer.load(run).calibration == meta["calibration"]

@@ -19,7 +19,7 @@ import copy
 import sys
 from pathlib import Path
 
-import torch
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
@@ -37,7 +37,7 @@ def ensemble_of(members: list[Recognizer]) -> Recognizer:
         sys.exit("--ensemble needs models of one input size and one alphabet")
     lead = copy.copy(members[0])
     # (members, B, C, T): every member's probabilities, decoded member by member, then combined.
-    lead.probabilities = lambda batch: torch.stack([m.probabilities(batch) for m in members])
+    lead.probabilities = lambda batch: np.stack([m.probabilities(batch) for m in members])
     lead.decode = lambda probs: combine_readings([m.decode(p) for m, p in zip(members, probs)], probs, lead.alphabet)
     return lead
 
