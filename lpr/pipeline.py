@@ -90,9 +90,13 @@ class Recognizer:
             raise ValueError("give the (stn, lprnet) modules or the model folder they are saved in")
         self.alphabet, self.meta, self.input_size = alphabet, meta, tuple(input_size)
         self.backend, self.threads, self.model_dir = backend, threads, model_dir
-        self._modules = None
+        self._stn = self._lprnet = None
         if modules is not None:
             self.stn, self.lprnet = modules
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
         if backend != "torch" and session is None:
             session = self._onnx_session()
         self._session = session
@@ -103,37 +107,35 @@ class Recognizer:
 
     @property
     def stn(self):
-        return self._torch_modules()[0]
+        if self._stn is None:
+            self._load_modules()
+        return self._stn
 
     @stn.setter
     def stn(self, module) -> None:
-        self._modules = (module.eval(), self._modules[1] if self._modules else None)
-        self._set_torch_threads()
+        self._stn = module.eval()
 
     @property
     def lprnet(self):
-        return self._torch_modules()[1]
+        if self._lprnet is None:
+            self._load_modules()
+        return self._lprnet
 
     @lprnet.setter
     def lprnet(self, module) -> None:
-        self._modules = (self._modules[0] if self._modules else None, module.eval())
-        self._set_torch_threads()
+        self._lprnet = module.eval()
 
-    def _torch_modules(self) -> tuple:
-        """(stn, lprnet), loaded from the model folder the first time they are needed."""
-        if self._modules is None or None in self._modules:
-            from .checkpoints import load_models
+    def _load_modules(self) -> None:
+        """Load the PyTorch modules from the model folder, the first time one is needed; a
+        module set by hand stays."""
+        import torch
 
-            stn, net, _, _ = load_models(self.model_dir)
-            given_stn, given_net = self._modules or (None, None)  # a module set by hand stays
-            self._modules = (stn if given_stn is None else given_stn, net if given_net is None else given_net)
-            self._set_torch_threads()
-        return self._modules
+        from .checkpoints import load_models
 
-    def _set_torch_threads(self) -> None:
+        stn, net, _, _ = load_models(self.model_dir)
+        self._stn = stn if self._stn is None else self._stn
+        self._lprnet = net if self._lprnet is None else self._lprnet
         if self.threads:
-            import torch
-
             torch.set_num_threads(self.threads)
 
     def set_format(self, spec: str | None) -> None:
