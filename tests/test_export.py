@@ -102,13 +102,16 @@ def test_a_model_with_its_exported_graph_reads_without_importing_torch(tiny_run,
     script = (
         "import sys, json\n"
         "from lpr import Recognizer\n"
+        "from lpr.cli import main\n"
         f"r = Recognizer.load({str(run)!r})\n"
+        f"main(['predict', '--model', {str(run)!r}, {img!r}])\n"  # the CLI's parser and predict too
         f"print(json.dumps([r.read({img!r}).text, 'torch' in sys.modules]))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    text, imported_torch = json.loads(out)
+    text, imported_torch = json.loads(out.splitlines()[-1])
     assert not imported_torch
     assert text == Recognizer.load(run, backend="torch").read(img).text
+    assert out.splitlines()[0].split("\t")[1] == text  # what lpr predict printed
     # The modules are still there for whoever asks (export, the STN grid): loaded on demand.
     r = Recognizer.load(run)
     assert tuple(r.lprnet.config.input_size) == (94, 24)
