@@ -63,8 +63,8 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
         # only while the checkpoints it was exported from are byte for byte the same.
         "lpr.meta": json.dumps(recognizer.meta, ensure_ascii=False, default=str),  # as restamp_exported
     }
-    if recognizer.model_dir is not None and (Path(recognizer.model_dir) / "lprnet.pt").is_file():
-        meta["lpr.checkpoints"] = fingerprint(recognizer.model_dir)
+    if recognizer.checkpoints_sha256:  # the modules are the saved weights
+        meta["lpr.checkpoints"] = recognizer.checkpoints_sha256
     set_metadata(proto, meta)
     onnx.checker.check_model(proto)
     return proto

@@ -83,6 +83,7 @@ class Recognizer:
         calibrated: bool = True,
         modules: tuple | None = None,
         session=None,
+        checkpoints_sha256: str | None = None,
     ):
         if backend not in self.BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(self.BACKENDS)}")
@@ -90,9 +91,11 @@ class Recognizer:
             raise ValueError("give the (stn, lprnet) modules or the model folder they are saved in")
         self.alphabet, self.meta, self.input_size = alphabet, meta, tuple(input_size)
         self.backend, self.threads, self.model_dir = backend, threads, model_dir
-        self._stn = self._lprnet = None
+        # The checkpoint files' fingerprint when the modules are (to be) those files' weights;
+        # an exported graph is stamped with it. Setting a module by hand clears it.
+        self.checkpoints_sha256 = checkpoints_sha256
+        self._stn, self._lprnet = (m.eval() for m in modules) if modules is not None else (None, None)
         if modules is not None:
-            self.stn, self.lprnet = modules
             if threads:
                 import torch
 
@@ -113,7 +116,7 @@ class Recognizer:
 
     @stn.setter
     def stn(self, module) -> None:
-        self._stn = module.eval()
+        self._stn, self.checkpoints_sha256 = module.eval(), None
 
     @property
     def lprnet(self):
@@ -123,7 +126,7 @@ class Recognizer:
 
     @lprnet.setter
     def lprnet(self, module) -> None:
-        self._lprnet = module.eval()
+        self._lprnet, self.checkpoints_sha256 = module.eval(), None
 
     def _load_modules(self) -> None:
         """Load the PyTorch modules from the model folder, the first time one is needed; a
@@ -132,6 +135,10 @@ class Recognizer:
 
         from .checkpoints import load_models
 
+        if self.checkpoints_sha256 and fingerprint(self.model_dir) != self.checkpoints_sha256:
+            raise CheckpointError(
+                f"{self.model_dir}: the checkpoints changed since this model was loaded; load it again"
+            )
         stn, net, _, _ = load_models(self.model_dir)
         self._stn = stn if self._stn is None else self._stn
         self._lprnet = net if self._lprnet is None else self._lprnet
@@ -166,26 +173,27 @@ class Recognizer:
         model_dir = resolve_model_dir(name_or_dir)
         options = dict(backend=backend, threads=threads, model_dir=model_dir, plate_format=plate_format)
         options.update(top_k=top_k, calibrated=calibrated)
-        exported = cls._exported_graph(model_dir, backend, threads) if backend in EXPORTED_FILES else None
+        sha256 = fingerprint(model_dir)
+        exported = cls._exported_graph(model_dir, backend, threads, sha256) if backend in EXPORTED_FILES else None
         if exported:  # everything reading needs is in the graph's metadata: no torch
             session, meta = exported
             alphabet, input_size = Alphabet.from_dict(meta["alphabet"]), meta["config"]["input_size"]
-            return cls(alphabet, meta, input_size, session=session, **options)
+            return cls(alphabet, meta, input_size, session=session, checkpoints_sha256=sha256, **options)
         from .checkpoints import load_models
 
         stn, net, alphabet, meta = load_models(model_dir)
-        return cls(alphabet, meta, net.config.input_size, modules=(stn, net), **options)
+        return cls(alphabet, meta, net.config.input_size, modules=(stn, net), checkpoints_sha256=sha256, **options)
 
     @staticmethod
-    def _exported_graph(model_dir: Path, backend: str, threads: int):
+    def _exported_graph(model_dir: Path, backend: str, threads: int, sha256: str):
         """(session, checkpoint metadata) of the graph saved beside the weights, when it was
-        exported from exactly these checkpoint files (same bytes); else None."""
+        exported from exactly the checkpoint files whose fingerprint is ``sha256``; else None."""
         path = model_dir / EXPORTED_FILES[backend]
         if not path.is_file():
             return None
         session = ort_session(path, threads)
         props = session.get_modelmeta().custom_metadata_map
-        if "lpr.meta" not in props or props.get("lpr.checkpoints") != fingerprint(model_dir):
+        if "lpr.meta" not in props or props.get("lpr.checkpoints") != sha256:
             return None
         return session, json.loads(props["lpr.meta"])
 

@@ -121,18 +121,27 @@ def test_the_graph_metadata_is_trusted_only_for_the_exact_checkpoint_files(tiny_
     import shutil
 
     from lpr.calibration import calibrate_model
+    from lpr.checkpoints import fingerprint
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     assert main(["export", "--model", str(run)]) == 0
-    assert Recognizer._exported_graph(run, "onnx", 1) is not None
+    assert Recognizer._exported_graph(run, "onnx", 1, fingerprint(run)) is not None
     ckpt = torch.load(run / "lprnet.pt", weights_only=True)
     ckpt["calibration"] = {"method": "identity"}  # changed metadata, same weights
     torch.save(ckpt, run / "lprnet.pt")
-    assert Recognizer._exported_graph(run, "onnx", 1) is None  # stale: read through torch
+    assert Recognizer._exported_graph(run, "onnx", 1, fingerprint(run)) is None  # stale: read through torch
     assert Recognizer.load(run).calibration == {"method": "identity"}
     # Calibrating re-stamps the graphs beside the weights, so they load without torch again.
     calibrate_model(run, [str(SAMPLES / "labels.csv")])
-    session, meta = Recognizer._exported_graph(run, "onnx", 1)
+    session, meta = Recognizer._exported_graph(run, "onnx", 1, fingerprint(run))
     assert meta["calibration"]["fitted_on"] == [str(SAMPLES / "labels.csv")]
     assert Recognizer.load(run).calibration == meta["calibration"]
+    # A graph of modules swapped by hand is not stamped as the saved weights.
+    from lpr.export import onnx_model
+    from lpr.models import STN
+
+    r = Recognizer.load(run, backend="torch")
+    stamped = {p.key for p in onnx_model(r).metadata_props}
+    r.stn = STN(r.stn.config)
+    assert "lpr.checkpoints" in stamped and "lpr.checkpoints" not in {p.key for p in onnx_model(r).metadata_props}
