@@ -56,6 +56,14 @@ def ort_session(model, threads: int = 0):
     )
 
 
+def set_torch_threads(threads: int) -> None:
+    """Limit torch to ``threads`` (0 leaves its default: all cores)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 class Recognizer:
     """An STN + LPRNet pair, ready to read plates.
 
@@ -96,10 +104,7 @@ class Recognizer:
         self.checkpoints_sha256 = checkpoints_sha256
         self._stn, self._lprnet = (m.eval() for m in modules) if modules is not None else (None, None)
         if modules is not None:
-            if threads:
-                import torch
-
-                torch.set_num_threads(threads)
+            set_torch_threads(threads)
         if backend != "torch" and session is None:
             session = self._onnx_session()
         self._session = session
@@ -131,8 +136,6 @@ class Recognizer:
     def _load_modules(self) -> None:
         """Load the PyTorch modules from the model folder, the first time one is needed; a
         module set by hand stays."""
-        import torch
-
         from .checkpoints import load_models
 
         if self.checkpoints_sha256 and fingerprint(self.model_dir) != self.checkpoints_sha256:
@@ -142,8 +145,7 @@ class Recognizer:
         stn, net, _, _ = load_models(self.model_dir)
         self._stn = stn if self._stn is None else self._stn
         self._lprnet = net if self._lprnet is None else self._lprnet
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        set_torch_threads(self.threads)
 
     def set_format(self, spec: str | None) -> None:
         """Constrain readings to a plate format: ``"default"`` (the one the model was trained
