@@ -1,8 +1,9 @@
 """What models are there: the shipped ones under ``weights/`` and the user's own run folders.
 
-Everything shown comes from the checkpoints themselves (alphabet, input size, the validation
-metrics recorded when the epoch was saved), so the list can never disagree with what
-``lpr predict --model`` would load.
+Alphabet and input size come from the checkpoints themselves, so the list can never disagree
+with what ``lpr predict --model`` would load. Validation accuracy comes from the model card
+(``README.md`` beside the weights: what ``lpr predict`` reads, format included) when there is
+one, else from the metrics the checkpoint recorded when its epoch was saved (free reading).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .checkpoints import LPRNET_FILE, STN_FILE, CheckpointError, load_models
+
+CARD_FILE = "README.md"
 
 
 def find_model_dirs(root: str | Path, depth: int = 3) -> list[Path]:
@@ -38,15 +41,38 @@ def describe_model(model_dir: str | Path, name: str | None = None) -> dict:
         _, net, alphabet, meta = load_models(d)
     except CheckpointError as e:
         return {**info, "error": str(e)}
-    metrics = meta.get("metrics") or {}
+    recorded = (meta.get("metrics") or {}).get("val", {})
+    card = card_accuracy(d)
     info.update(
         alphabet=alphabet.name,
         symbols=len(alphabet.symbols),
         input_size=list(net.config.input_size),
         epoch=meta.get("epoch"),
-        val={Path(split).parent.name or split: m["sequence_accuracy"] for split, m in metrics.get("val", {}).items()},
+        val=card or {Path(split).parent.name or split: m["sequence_accuracy"] for split, m in recorded.items()},
+        val_source="card" if card else "training",
     )
     return info
+
+
+def card_accuracy(model_dir: str | Path) -> dict[str, float] | None:
+    """Sequence accuracy per validation split from the accuracy table of the model's card
+    (rows of distorted copies left out), or None when there is no such table."""
+    card = Path(model_dir) / CARD_FILE
+    if not card.is_file():
+        return None
+    accuracy, column = {}, None
+    for line in card.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        if column is None:
+            if cells and cells[0] == "split" and "sequence accuracy" in cells:
+                column = cells.index("sequence accuracy")
+            continue
+        if cells is None:  # the end of the table
+            break
+        split, value = cells[0], cells[column] if column < len(cells) else ""
+        if value.endswith("%") and "distorted" not in split:
+            accuracy[split] = float(value[:-1]) / 100
+    return accuracy or None
 
 
 def list_models(weights_dir: Path, user_dirs: list[str | Path]) -> list[dict]:
@@ -60,13 +86,14 @@ def list_models(weights_dir: Path, user_dirs: list[str | Path]) -> list[dict]:
 
 def format_models(models: list[dict]) -> str:
     """A fixed-width table, one model per line."""
-    # The figures recorded at the saved epoch (free reading); model cards add format-constrained ones.
-    rows = [("NAME", "KIND", "ALPHABET", "INPUT", "SIZE", "VALIDATION ACCURACY (at training)")]
+    rows = [("NAME", "KIND", "ALPHABET", "INPUT", "SIZE", "VALIDATION ACCURACY")]
     for m in models:
         if "error" in m:
             rows.append((m["name"], m["kind"], "-", "-", f"{m['size_mb']:.1f} MB", f"unusable: {m['error']}"))
             continue
         val = ", ".join(f"{split} {acc:.1%}" for split, acc in m["val"].items()) or "-"
+        if m["val"]:  # the card's figures are lpr predict's; the checkpoint's the free reading
+            val += " (model card)" if m["val_source"] == "card" else " (at training, free reading)"
         w, h = m["input_size"]
         rows.append(
             (

@@ -233,8 +233,10 @@ def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys, monkey
     models = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
     assert models["cn"]["kind"] == "shipped" and models["cn"]["alphabet"] == "cn"
     assert models["cn"]["input_size"] == [94, 24] and models["cn"]["val"]["ccpd"] > 0.9
+    assert models["cn"]["val_source"] == "card" and "ccpd distorted" not in models["cn"]["val"]
     mine = models[str(runs / "mine")]
     assert mine["kind"] == "user" and mine["epoch"] == 2 and mine["size_mb"] > 0
+    assert mine["val_source"] == "training" and len(mine["val"]) == 1  # no card: the checkpoint's figure
     assert "error" in models[str(runs / "broken")]
 
     assert main(["models", str(runs)]) == 0
@@ -245,6 +247,19 @@ def test_models_lists_shipped_and_user_models(tiny_run, tmp_path, capsys, monkey
     monkeypatch.chdir(tmp_path)  # no folders named: ./runs is searched
     assert main(["models", "--json"]) == 0
     assert "runs/mine" in {m["name"] for m in json.loads(capsys.readouterr().out)}
+
+
+def test_card_accuracy_reads_the_cards_accuracy_table_only(tmp_path):
+    from lpr.catalog import card_accuracy
+
+    assert card_accuracy(tmp_path) is None
+    (tmp_path / "README.md").write_text(
+        "# card\n\n| split | plates | sequence accuracy | free reading |\n|---|---|---|---|\n"
+        "| us | 108 | 90.74% | 91.67% |\n| us distorted | 108 | 81.48% | 81.48% |\n| tw | 317 | 94.01% | 93.06% |\n"
+        "\nText.\n\n| split | plates | sequence accuracy |\n|---|---|---|\n| other | 5 | 10.00% |\n",
+        encoding="utf-8",
+    )
+    assert card_accuracy(tmp_path) == {"us": 0.9074, "tw": 0.9401}
 
 
 def test_predict_top_k_and_format(capsys):
