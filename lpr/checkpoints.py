@@ -155,5 +155,8 @@ def fingerprint(model_dir: str | Path) -> str:
     it, so a reader can trust the graph's metadata without loading (or importing) torch."""
     h = hashlib.sha256()
     for name in (STN_FILE, LPRNET_FILE):
-        h.update((Path(model_dir) / name).read_bytes())
+        path = Path(model_dir) / name
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such checkpoint")
+        h.update(path.read_bytes())
     return h.hexdigest()

@@ -98,6 +98,9 @@ def test_damaged_checkpoints_give_one_line_errors(tmp_path, damage):
         path.write_bytes(path.read_bytes()[:1000])
     else:
         path.write_bytes(b"\x00garbage" * 100)
-    with pytest.raises(CheckpointError) as e:
-        load_models(tmp_path)
-    assert "\n" not in str(e.value) and "lprnet.pt" in str(e.value)
+    from lpr.pipeline import Recognizer
+
+    for load in (load_models, Recognizer.load):  # the checkpoints alone, and what lpr predict does
+        with pytest.raises(CheckpointError) as e:
+            load(tmp_path)
+        assert "\n" not in str(e.value) and "lprnet.pt" in str(e.value)
