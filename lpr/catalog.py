@@ -1,7 +1,7 @@
 """What models are there: the shipped ones under ``weights/`` and the user's own run folders.
 
-Alphabet and input size come from the checkpoints themselves, so the list can never disagree
-with what ``lpr predict --model`` would load. Validation accuracy comes from the model card
+Alphabet and input size come from the checkpoints themselves (or from the graph exported from
+exactly those files), so the list can never disagree with what ``lpr predict --model`` would load. Validation accuracy comes from the model card
 (``README.md`` beside the weights: what ``lpr predict`` reads, format included) when there is
 one, else from the metrics the checkpoint recorded when its epoch was saved (free reading).
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checkpoints import LPRNET_FILE, STN_FILE, CheckpointError, load_models
+from .alphabet import Alphabet
+from .checkpoints import LPRNET_FILE, STN_FILE, CheckpointError, fingerprint, load_models
+from .pipeline import exported_graph
 
 CARD_FILE = "README.md"
 
@@ -38,7 +40,7 @@ def describe_model(model_dir: str | Path, name: str | None = None) -> dict:
         "size_mb": sum(f.stat().st_size for f in files if f.is_file()) / 1e6,
     }
     try:
-        _, net, alphabet, meta = load_models(d)
+        alphabet, input_size, meta = model_metadata(d)
     except CheckpointError as e:
         return {**info, "error": str(e)}
     recorded = (meta.get("metrics") or {}).get("val", {})
@@ -46,12 +48,24 @@ def describe_model(model_dir: str | Path, name: str | None = None) -> dict:
     info.update(
         alphabet=alphabet.name,
         symbols=len(alphabet.symbols),
-        input_size=list(net.config.input_size),
+        input_size=list(input_size),
         epoch=meta.get("epoch"),
         val=card or {Path(split).parent.name or split: m["sequence_accuracy"] for split, m in recorded.items()},
         val_source="card" if card else "training",
     )
     return info
+
+
+def model_metadata(model_dir: Path) -> tuple[Alphabet, tuple[int, int], dict]:
+    """Alphabet, input size and checkpoint metadata of a model folder: from the graph exported
+    beside it when that was made from exactly these checkpoint files (no torch needed), else
+    from the checkpoints, which are then checked as ``lpr predict`` would check them."""
+    exported = exported_graph(model_dir, "onnx", 1, fingerprint(model_dir))
+    if exported:
+        meta = exported[1]
+        return Alphabet.from_dict(meta["alphabet"]), tuple(meta["config"]["input_size"]), meta
+    _, net, alphabet, meta = load_models(model_dir)
+    return alphabet, tuple(net.config.input_size), meta
 
 
 def card_accuracy(model_dir: str | Path) -> dict[str, float] | None:

@@ -64,6 +64,19 @@ def set_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def exported_graph(model_dir: Path, backend: str, threads: int, sha256: str):
+    """(session, checkpoint metadata) of the graph saved beside a model's weights, when it was
+    exported from exactly the checkpoint files whose fingerprint is ``sha256``; else None."""
+    path = Path(model_dir) / EXPORTED_FILES[backend]
+    if not path.is_file():
+        return None
+    session = ort_session(path, threads)
+    props = session.get_modelmeta().custom_metadata_map
+    if "lpr.meta" not in props or props.get("lpr.checkpoints") != sha256:
+        return None
+    return session, json.loads(props["lpr.meta"])
+
+
 class Recognizer:
     """An STN + LPRNet pair, ready to read plates.
 
@@ -176,7 +189,7 @@ class Recognizer:
         options = dict(backend=backend, threads=threads, model_dir=model_dir, plate_format=plate_format)
         options.update(top_k=top_k, calibrated=calibrated)
         sha256 = fingerprint(model_dir)
-        exported = cls._exported_graph(model_dir, backend, threads, sha256) if backend in EXPORTED_FILES else None
+        exported = exported_graph(model_dir, backend, threads, sha256) if backend in EXPORTED_FILES else None
         if exported:  # everything reading needs is in the graph's metadata: no torch
             session, meta = exported
             alphabet, input_size = Alphabet.from_dict(meta["alphabet"]), meta["config"]["input_size"]
@@ -185,19 +198,6 @@ class Recognizer:
 
         stn, net, alphabet, meta = load_models(model_dir)
         return cls(alphabet, meta, net.config.input_size, modules=(stn, net), checkpoints_sha256=sha256, **options)
-
-    @staticmethod
-    def _exported_graph(model_dir: Path, backend: str, threads: int, sha256: str):
-        """(session, checkpoint metadata) of the graph saved beside the weights, when it was
-        exported from exactly the checkpoint files whose fingerprint is ``sha256``; else None."""
-        path = model_dir / EXPORTED_FILES[backend]
-        if not path.is_file():
-            return None
-        session = ort_session(path, threads)
-        props = session.get_modelmeta().custom_metadata_map
-        if "lpr.meta" not in props or props.get("lpr.checkpoints") != sha256:
-            return None
-        return session, json.loads(props["lpr.meta"])
 
     def decode(self, probs) -> list[Reading]:
         """Readings of (B, C, T) probabilities with this recogniser's format, top-k and calibration."""

@@ -122,19 +122,20 @@ def test_the_graph_metadata_is_trusted_only_for_the_exact_checkpoint_files(tiny_
 
     from lpr.calibration import calibrate_model
     from lpr.checkpoints import fingerprint
+    from lpr.pipeline import exported_graph
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     assert main(["export", "--model", str(run)]) == 0
-    assert Recognizer._exported_graph(run, "onnx", 1, fingerprint(run)) is not None
+    assert exported_graph(run, "onnx", 1, fingerprint(run)) is not None
     ckpt = torch.load(run / "lprnet.pt", weights_only=True)
     ckpt["calibration"] = {"method": "identity"}  # changed metadata, same weights
     torch.save(ckpt, run / "lprnet.pt")
-    assert Recognizer._exported_graph(run, "onnx", 1, fingerprint(run)) is None  # stale: read through torch
+    assert exported_graph(run, "onnx", 1, fingerprint(run)) is None  # stale: read through torch
     assert Recognizer.load(run).calibration == {"method": "identity"}
     # Calibrating re-stamps the graphs beside the weights, so they load without torch again.
     calibrate_model(run, [str(SAMPLES / "labels.csv")])
-    session, meta = Recognizer._exported_graph(run, "onnx", 1, fingerprint(run))
+    session, meta = exported_graph(run, "onnx", 1, fingerprint(run))
     assert meta["calibration"]["fitted_on"] == [str(SAMPLES / "labels.csv")]
     assert Recognizer.load(run).calibration == meta["calibration"]
     # A graph of modules swapped by hand is not stamped as the saved weights.
