@@ -59,15 +59,21 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
         "lpr.preprocess": "BGR uint8 resized to input_size, (x - 127.5) / 128, NCHW",
         "lpr.run_id": str(recognizer.meta.get("run_id", "")),
         "lpr.epoch": str(recognizer.meta.get("epoch", "")),
-        # What lpr needs to read with this graph alone (Recognizer.load skips torch), trusted
-        # only while the checkpoints it was exported from are byte for byte the same.
-        "lpr.meta": json.dumps(recognizer.meta, ensure_ascii=False, default=str),  # as restamp_exported
+        **reading_stamp(recognizer.meta, recognizer.checkpoints_sha256),  # None once modules were swapped
     }
-    if recognizer.checkpoints_sha256:  # the modules are the saved weights
-        meta["lpr.checkpoints"] = recognizer.checkpoints_sha256
     set_metadata(proto, meta)
     onnx.checker.check_model(proto)
     return proto
+
+
+def reading_stamp(meta: dict, checkpoints_sha256: str | None) -> dict[str, str]:
+    """Metadata entries that let lpr read with a graph alone (Recognizer.load skips torch): the
+    checkpoint metadata, trusted only while the checkpoint files hash to ``checkpoints_sha256``
+    (without it, never)."""
+    stamp = {"lpr.meta": json.dumps(meta, ensure_ascii=False, default=str)}
+    if checkpoints_sha256:
+        stamp["lpr.checkpoints"] = checkpoints_sha256
+    return stamp
 
 
 def set_metadata(proto, values: dict[str, str]) -> None:
@@ -99,8 +105,7 @@ def restamp_exported(model_dir: str | Path) -> list[Path]:
         proto = onnx.load(str(path))
         if not matches({p.key: p.value for p in proto.metadata_props}, meta):
             continue
-        values = {"lpr.meta": json.dumps(meta, ensure_ascii=False, default=str)}
-        set_metadata(proto, {**values, "lpr.checkpoints": fingerprint(model_dir)})
+        set_metadata(proto, reading_stamp(meta, fingerprint(model_dir)))
         onnx.save(proto, str(path))
         stamped.append(path)
     return stamped

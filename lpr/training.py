@@ -611,12 +611,11 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
         raise ValueError(f"balance: {cfg.balance}; use a strength between 0 (off) and 1 (every first character equal)")
     if not 0.0 <= cfg.invert <= 1.0:
         raise ValueError(f"invert: {cfg.invert}; use a probability between 0 and 1")
-    if cfg.invert and cfg.augment <= 0:  # it is one of the augmentations, which augment: 0 turns off
-        raise ValueError(f"invert: {cfg.invert} needs augmentation on (augment > 0, here {cfg.augment})")
     if cfg.zoom and not (len(cfg.zoom) == 2 and 0 < cfg.zoom[0] <= cfg.zoom[1]):
         raise ValueError(f"zoom: {cfg.zoom}; give [low, high] with 0 < low <= high, e.g. [0.75, 1.1]")
-    if cfg.zoom and cfg.augment <= 0:
-        raise ValueError(f"zoom: {cfg.zoom} needs augmentation on (augment > 0, here {cfg.augment})")
+    for name, value in (("invert", cfg.invert), ("zoom", cfg.zoom)):
+        if value and cfg.augment <= 0:  # they are augmentations, which augment: 0 turns off
+            raise ValueError(f"{name}: {value} needs augmentation on (augment > 0, here {cfg.augment})")
     size = tuple(cfg.input_size)
     random.seed(cfg.seed), np.random.seed(cfg.seed), torch.manual_seed(cfg.seed)
 
