@@ -418,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="list shipped and your own models",
         formatter_class=fmt,
         description="List the shipped models (weights/) and the model folders under DIRs, with their "
-        "alphabet, input size, size on disk and the validation accuracy recorded in the checkpoint.",
+        "alphabet, input size, size on disk and validation accuracy: the model card's when there is one, "
+        "else the one recorded in the checkpoint at training (free reading).",
     )
     p.add_argument("dirs", nargs="*", default=None, metavar="DIR", help="folders to search (default: ./runs if any)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
