@@ -69,8 +69,9 @@ def cmd_predict(args) -> int:
         # Refused now: cv2 only finds out after every plate has been read.
         raise ValueError(f"--show-stn {args.show_stn}: give an image file name ending in .png or .jpg")
     recognizer = Recognizer.load(
-        args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k
-    )
+        args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k,
+        min_confidence=args.min_confidence,
+    )  # fmt: skip
     paths, missing = expand_inputs(args.inputs)
     for spec, why in missing:
         print(f"lpr: {spec}: {why}", file=sys.stderr)
@@ -84,8 +85,11 @@ def cmd_predict(args) -> int:
                 continue
         if args.json:
             results.append(r.to_dict())
-        else:
+        elif r.accepted is None:
             print(f"{r.path}\t{r.text}\t{r.confidence:.4f}", flush=True)
+        else:
+            verdict = "accepted" if r.accepted else "rejected"
+            print(f"{r.path}\t{r.text}\t{r.confidence:.4f}\t{verdict}", flush=True)
     if args.show_stn:
         save_stn_views(recognizer, paths, args.show_stn)
     if args.json:
@@ -219,7 +223,7 @@ def cmd_serve(args) -> int:
     print(f"lpr: serving {args.model} on http://{args.host}:{args.port} (POST /v1/read)", file=sys.stderr)
     serve(
         args.model, args.host, args.port, args.backend, plate_format=args.format, top_k=args.top_k,
-        max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, limits=limits,
+        min_confidence=args.min_confidence, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, limits=limits,
     )  # fmt: skip
     return 0
 
@@ -335,6 +339,16 @@ def add_format_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_min_confidence_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--min-confidence",
+        metavar="P|model",
+        help="mark readings below this confidence as rejected: a number in [0, 1], or 'model' for the reject "
+        "threshold `lpr calibrate` stored with the model (its readings were 99.5%% right above it); "
+        "default: no threshold",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     ap = argparse.ArgumentParser(prog="lpr", description="Licence-plate recognition: STN + LPRNet.")
@@ -346,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="read plates from cropped plate images",
         formatter_class=fmt,
-        description="Print path<TAB>text<TAB>confidence for each image.",
+        description="Print path<TAB>text<TAB>confidence for each image (and <TAB>accepted or <TAB>rejected "
+        "with --min-confidence).",
     )
     p.add_argument("inputs", nargs="+", metavar="IMG|DIR|GLOB", help="images, folders or glob patterns")
     p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
@@ -354,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
     p.add_argument("--show-stn", metavar="OUT.png", help="save input | STN-rectified pairs (first 32 plates)")
     add_format_option(p)
+    add_min_confidence_option(p)
     p.add_argument("--batch-size", type=int, default=64)
     add_threads_option(p)
     add_backend_option(p)
@@ -397,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-files", type=int, default=64, help="most files in one request")
     p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")
     add_format_option(p)
+    add_min_confidence_option(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

@@ -35,6 +35,7 @@ class Reading:
     plate_format: str | None = None  # the format the reading was constrained to, if any
     format_matched: bool | None = None  # False: no reading the image supports fits the format
     time_ms: float | None = None  # decode + resize + its share of the batch's network time
+    accepted: bool | None = None  # confidence >= the reader's min_confidence, when it has one
 
     def to_dict(self) -> dict:
         d = {
@@ -49,6 +50,8 @@ class Reading:
         if self.plate_format is not None:
             d["format"] = self.plate_format
             d["format_matched"] = self.format_matched
+        if self.accepted is not None:
+            d["accepted"] = self.accepted
         if self.time_ms is not None:
             d["time_ms"] = round(self.time_ms, 3)
         if self.error is not None:

@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,8 @@ from .checkpoints import CheckpointError, fingerprint
 from .data import ImageError, Sample, load_image, resize, to_input, to_ndarray
 from .decoding import Reading, decode
 from .formats import PlateFormat, default_format
+
+log = logging.getLogger(__name__)
 
 # Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
 # LPR_WEIGHTS points elsewhere, e.g. for a wheel install.
@@ -102,6 +105,7 @@ class Recognizer:
         plate_format: str | None = "default",
         top_k: int = 0,
         calibrated: bool = True,
+        min_confidence: float | str | None = None,
         modules: tuple | None = None,
         session=None,
         checkpoints_sha256: str | None = None,
@@ -125,6 +129,7 @@ class Recognizer:
         self.set_format(plate_format)
         # Fitted by `lpr calibrate` on real plates; maps raw plate confidence to P(correct).
         self.calibration = self.meta.get("calibration") if calibrated else None
+        self.set_min_confidence(min_confidence)
 
     @property
     def stn(self):
@@ -169,6 +174,38 @@ class Recognizer:
             spec = trained or default_format(self.alphabet)
         self.plate_format = None if spec in (None, "none") else PlateFormat.resolve(spec, self.alphabet)
 
+    def set_min_confidence(self, spec: float | str | None) -> None:
+        """Mark readings below a confidence as not accepted (``Reading.accepted``): a number in
+        [0, 1], ``"model"`` for the reject threshold `lpr calibrate` stored with the model (the
+        lowest confidence at which its readings were 99.5% right), or None for no threshold."""
+        if spec is None or spec == "none":
+            self.min_confidence = None
+            return
+        if spec == "model":
+            if not self.calibration or "threshold" not in self.calibration:
+                raise ValueError(
+                    "this model has no stored reject threshold: fit one with `lpr calibrate --model DIR "
+                    "--data VAL.csv`, or give a number"
+                )
+            fitted_for = self.calibration.get("format") or "none"
+            used = self.plate_format.name if self.plate_format else "none"
+            if fitted_for != used:
+                log.warning(
+                    "the model's reject threshold was chosen for readings in format %s, not %s: it may not "
+                    "keep its precision on these",
+                    fitted_for,
+                    used,
+                )
+            self.min_confidence = float(self.calibration["threshold"])
+            return
+        try:
+            value = float(spec)
+        except (TypeError, ValueError):
+            raise ValueError(f"min_confidence must be a number in [0, 1] or 'model', got {spec!r}") from None
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {value:g}")
+        self.min_confidence = value
+
     @classmethod
     def load(
         cls,
@@ -178,16 +215,18 @@ class Recognizer:
         plate_format: str | None = "default",
         top_k: int = 0,
         calibrated: bool = True,
+        min_confidence: float | str | None = None,
     ) -> Recognizer:
         """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder.
 
         ``backend="onnx"`` (the default) runs the same networks, exported to one ONNX graph, in
         onnxruntime; ``"torch"`` runs the PyTorch modules.
-        ``plate_format`` and ``top_k``: see :meth:`set_format` and :func:`lpr.decoding.decode`.
+        ``plate_format`` and ``top_k``: see :meth:`set_format` and :func:`lpr.decoding.decode`;
+        ``min_confidence``: see :meth:`set_min_confidence`.
         """
         model_dir = resolve_model_dir(name_or_dir)
         options = dict(backend=backend, threads=threads, model_dir=model_dir, plate_format=plate_format)
-        options.update(top_k=top_k, calibrated=calibrated)
+        options.update(top_k=top_k, calibrated=calibrated, min_confidence=min_confidence)
         sha256 = fingerprint(model_dir)
         exported = exported_graph(model_dir, backend, threads, sha256) if backend in EXPORTED_FILES else None
         if exported:  # everything reading needs is in the graph's metadata: no torch
@@ -202,9 +241,11 @@ class Recognizer:
     def decode(self, probs) -> list[Reading]:
         """Readings of (B, C, T) probabilities with this recogniser's format, top-k and calibration."""
         readings = decode(probs, self.alphabet, self.top_k, self.plate_format)
-        if self.calibration:
-            for r in readings:
+        for r in readings:
+            if self.calibration:
                 r.confidence = calibration.apply(r.confidence, self.calibration)
+            if self.min_confidence is not None:
+                r.accepted = r.confidence >= self.min_confidence
         return readings
 
     def _onnx_session(self):

@@ -150,6 +150,7 @@ def create_app(recognizer: Recognizer, model_name: str, max_batch: int = 64, max
                     "run_id": m.get("run_id"),
                     "epoch": m.get("epoch"),
                     "calibrated": bool(recognizer.calibration),
+                    "min_confidence": recognizer.min_confidence,
                     "backend": recognizer.backend,
                 }
             ],
@@ -193,9 +194,12 @@ def serve(
     backend: str = "onnx",
     plate_format: str | None = "default",
     top_k: int = 0,
+    min_confidence: float | str | None = None,
     **kw,
 ) -> None:
     import uvicorn
 
-    recognizer = Recognizer.load(model, backend=backend, plate_format=plate_format, top_k=top_k)
+    recognizer = Recognizer.load(
+        model, backend=backend, plate_format=plate_format, top_k=top_k, min_confidence=min_confidence
+    )
     uvicorn.run(create_app(recognizer, model, **kw), host=host, port=port, log_level="warning")

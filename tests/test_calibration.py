@@ -69,6 +69,8 @@ def test_calibrate_stores_the_map_and_predict_uses_it(tiny_run, tiny_dataset, tm
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     raw = Recognizer.load(run).read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence
+    with pytest.raises(ValueError, match="no stored reject threshold"):  # not calibrated yet
+        Recognizer.load(run, min_confidence="model")
     assert main(["calibrate", "--model", str(run), "--data", str(tiny_dataset)]) == 0
     assert "expected calibration error" in capsys.readouterr().out
     stored = torch.load(run / "lprnet.pt", weights_only=True)["calibration"]
@@ -76,3 +78,28 @@ def test_calibrate_stores_the_map_and_predict_uses_it(tiny_run, tiny_dataset, tm
     r = Recognizer.load(run)
     assert r.read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence == pytest.approx(cal.apply(raw, stored))
     assert Recognizer.load(run, calibrated=False).read(str(tiny_dataset.parent / "ccpd_0004.jpg")).confidence == raw
+
+
+def test_min_confidence_marks_readings_accepted_or_rejected(tiny_run, tiny_dataset, tmp_path, capsys):
+    from lpr.pipeline import Recognizer
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    image = str(tiny_dataset.parent / "ccpd_0004.jpg")
+    assert Recognizer.load(run).read(image).accepted is None  # no threshold asked for
+    assert main(["predict", image, "--model", str(run), "--min-confidence", "model"]) == 2
+    assert "lpr calibrate" in capsys.readouterr().err
+
+    assert main(["calibrate", "--model", str(run), "--data", str(tiny_dataset)]) == 0
+    threshold = torch.load(run / "lprnet.pt", weights_only=True)["calibration"]["threshold"]
+    r = Recognizer.load(run, min_confidence="model")
+    assert r.min_confidence == threshold
+    reading = r.read(image)
+    assert reading.accepted == (reading.confidence >= threshold)
+    r.set_min_confidence(reading.confidence)  # the threshold itself is accepted ...
+    assert r.read(image).accepted is True
+    r.set_min_confidence(min(1.0, reading.confidence + 1e-6))  # ... anything below it is not
+    assert r.read(image).accepted is False
+    for bad in (1.5, -0.1, "high"):
+        with pytest.raises(ValueError, match="min_confidence"):
+            r.set_min_confidence(bad)

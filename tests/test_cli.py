@@ -279,6 +279,20 @@ def test_predict_top_k_and_format(capsys):
     assert "'[' without ']'" in capsys.readouterr().err
 
 
+def test_predict_min_confidence_marks_each_reading(capsys):
+    image = str(SAMPLES / "ccpd_0004.jpg")
+    assert main(["predict", image]) == 0
+    assert capsys.readouterr().out.count("\t") == 2  # no threshold: path, text, confidence
+    assert main(["predict", image, "--min-confidence", "model"]) == 0  # shipped cn is calibrated
+    path, text, confidence, verdict = capsys.readouterr().out.strip().split("\t")
+    assert text == "沪C21F13" and float(confidence) > 0.9 and verdict == "accepted"
+    assert main(["predict", image, "--min-confidence", "1", "--json"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)["readings"]
+    assert r["text"] == "沪C21F13" and r["confidence"] < 1 and r["accepted"] is False
+    assert main(["predict", image, "--min-confidence", "1.5"]) == 2
+    assert "[0, 1]" in capsys.readouterr().err
+
+
 def test_evaluate_report_is_self_contained(tiny_run, tmp_path):
     import re
 

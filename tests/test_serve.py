@@ -27,7 +27,7 @@ def server():
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lpr", "serve", "--model", "cn", "--port", str(port), "--max-wait-ms", "20",
-         "--max-upload-mb", "1", "--max-pixels", "4000000", "--top-k", "3"],
+         "--max-upload-mb", "1", "--max-pixels", "4000000", "--top-k", "3", "--min-confidence", "model"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -51,6 +51,7 @@ def test_health_and_models(server):
     assert httpx.get(f"{server}/healthz").json()["status"] == "ok"
     (m,) = httpx.get(f"{server}/v1/models").json()["models"]
     assert m["name"] == "cn" and m["input_size"] == [94, 24] and m["format"] == "cn"
+    assert 0 < m["min_confidence"] < 1  # the shipped model's stored reject threshold
 
 
 def test_reads_several_plates_in_one_request(server):
@@ -60,7 +61,7 @@ def test_reads_several_plates_in_one_request(server):
     assert body["schema_version"] == 1 and [x["file"] for x in body["readings"]] == ["a.jpg", "b.jpg"]
     first = body["readings"][0]
     assert first["text"] == "沪C21F13" and 0 < first["confidence"] <= 1 and len(first["char_confidences"]) == 7
-    assert first["format_matched"] is True and first["time_ms"] > 0
+    assert first["format_matched"] is True and first["time_ms"] > 0 and first["accepted"] is True
     candidates = first["candidates"]  # --top-k 3
     assert 1 <= len(candidates) <= 3 and candidates[0]["text"] == "沪C21F13"
 
