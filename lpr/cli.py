@@ -16,12 +16,15 @@ import json
 import logging
 import os
 import sys
+import time
 from dataclasses import asdict, fields
+from itertools import chain
 from pathlib import Path
 
 from . import __version__
 
 log = logging.getLogger("lpr")
+STDIN = "-"  # `lpr predict -`: one image's bytes on standard input
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -72,12 +75,13 @@ def cmd_predict(args) -> int:
         args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k,
         min_confidence=args.min_confidence,
     )  # fmt: skip
-    paths, missing = expand_inputs(args.inputs)
+    paths, missing = expand_inputs([spec for spec in args.inputs if spec != STDIN])
     for spec, why in missing:
         print(f"lpr: {spec}: {why}", file=sys.stderr)
     failed = len(missing)
     results = [Reading("", 0.0, path=spec, error=why).to_dict() for spec, why in missing]
-    for r in recognizer.read_files(paths, args.batch_size):
+    from_stdin = [read_stdin(recognizer)] if STDIN in args.inputs else []
+    for r in chain(from_stdin, recognizer.read_files(paths, args.batch_size)):
         if r.error:
             failed += 1
             print(f"lpr: {r.path}: {r.error}", file=sys.stderr)
@@ -102,6 +106,20 @@ def cmd_predict(args) -> int:
         json.dump(document, sys.stdout, ensure_ascii=False, indent=1)
         print()
     return 1 if failed else 0
+
+
+def read_stdin(recognizer):
+    """The reading of the image whose bytes come on stdin (``lpr predict -``)."""
+    from .data import ImageError
+    from .decoding import Reading
+
+    start = time.perf_counter()
+    try:
+        reading = recognizer.read(sys.stdin.buffer.read())
+    except ImageError as e:
+        return Reading("", 0.0, path=STDIN, error=str(e))
+    reading.path, reading.time_ms = STDIN, (time.perf_counter() - start) * 1e3
+    return reading
 
 
 def save_stn_views(recognizer, paths: list[str], out: str, limit: int = 32) -> None:
@@ -363,7 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print path<TAB>text<TAB>confidence for each image (and <TAB>accepted or <TAB>rejected "
         "with --min-confidence).",
     )
-    p.add_argument("inputs", nargs="+", metavar="IMG|DIR|GLOB", help="images, folders or glob patterns")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="IMG|DIR|GLOB",
+        help="images, folders or glob patterns; - reads one image from stdin",
+    )
     p.add_argument("--model", default="cn", help="shipped model name (folder under weights/) or a run folder")
     p.add_argument("--json", action="store_true", help="print one JSON list instead of lines")
     p.add_argument("--top-k", type=int, default=0, metavar="K", help="also give the K best readings (beam search)")

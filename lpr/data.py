@@ -196,7 +196,18 @@ def load_image(path: str | Path, box: tuple[int, int, int, int] | None = None) -
     if p.is_dir():
         raise ImageError("is a directory")
     # np.fromfile + imdecode instead of imread: imread fails silently on non-ASCII paths.
-    data = np.fromfile(str(p), dtype=np.uint8)
+    img = decode_image(np.fromfile(str(p), dtype=np.uint8))
+    if box is not None:
+        x1, y1, x2, y2 = box
+        img = img[max(y1, 0) : y2, max(x1, 0) : x2]
+        if img.size == 0:
+            raise ImageError(f"plate box {box} is outside the image")
+    return img
+
+
+def decode_image(data: bytes | np.ndarray) -> np.ndarray:
+    """The bytes of an image file (JPEG, PNG, ...) -> BGR uint8; ImageError says why not."""
+    data = np.frombuffer(data, np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
     if data.size == 0:
         raise ImageError("empty file")
     if is_truncated_jpeg(data):
@@ -205,11 +216,6 @@ def load_image(path: str | Path, box: tuple[int, int, int, int] | None = None) -
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
         raise ImageError("not a decodable image")
-    if box is not None:
-        x1, y1, x2, y2 = box
-        img = img[max(y1, 0) : y2, max(x1, 0) : x2]
-        if img.size == 0:
-            raise ImageError(f"plate box {box} is outside the image")
     return img
 
 
@@ -222,9 +228,12 @@ def is_truncated_jpeg(data: np.ndarray) -> bool:
 
 
 def to_ndarray(image) -> np.ndarray:
-    """Accept a path, a BGR/gray uint8 array or a PIL image; return BGR uint8 (H, W, 3)."""
+    """Accept a path, the bytes of an image file, a BGR/gray uint8 array or a PIL image; return
+    BGR uint8 (H, W, 3)."""
     if isinstance(image, (str, Path)):
         return load_image(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return decode_image(image)
     if hasattr(image, "convert") and not isinstance(image, np.ndarray):  # PIL.Image
         return cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
     img = np.asarray(image)

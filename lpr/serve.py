@@ -18,14 +18,13 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from fastapi import FastAPI, Request  # module level: FastAPI resolves annotations here
 from fastapi.responses import JSONResponse
 from PIL import Image
 from starlette.datastructures import UploadFile  # what request.form() returns
 
-from .data import ImageError, resize
+from .data import ImageError, decode_image, resize
 from .decoding import SCHEMA_VERSION
 from .pipeline import Recognizer
 
@@ -110,10 +109,7 @@ def decode_upload(data: bytes, size: tuple[int, int], limits: Limits) -> np.ndar
         raise ImageError("not a decodable image") from None
     if w * h > limits.max_pixels:
         raise ImageError(f"image of {w}x{h} pixels is larger than the limit of {limits.max_pixels:,}")
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        raise ImageError("not a decodable image")
-    return resize(img, size)
+    return resize(decode_image(data), size)
 
 
 def create_app(recognizer: Recognizer, model_name: str, max_batch: int = 64, max_wait_ms: float = 0.0, limits=None):

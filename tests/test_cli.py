@@ -1,5 +1,6 @@
 """End to end through the command line: train -> predict -> evaluate on a tiny dataset."""
 
+import io
 import json
 import subprocess
 import sys
@@ -277,6 +278,21 @@ def test_predict_top_k_and_format(capsys):
 
     assert main(["predict", image, "--format", "[AB"]) == 2  # a broken pattern is a one-line error
     assert "'[' without ']'" in capsys.readouterr().err
+
+
+def test_predict_reads_an_image_from_stdin(monkeypatch, capsys):
+    image = SAMPLES / "ccpd_0004.jpg"
+    data = image.read_bytes()
+    assert Recognizer.load("cn").read(data).text == "沪C21F13"  # bytes of an image file, from Python too
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["predict", "-", str(image)]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(path, text) for path, text, _ in lines] == [("-", "沪C21F13"), (str(image), "沪C21F13")]
+    assert lines[0][2] == lines[1][2]  # the same confidence as from the file
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data[:300])))  # cut short
+    assert main(["predict", "-", "--json"]) == 1
+    (r,) = json.loads(capsys.readouterr().out)["readings"]
+    assert r["path"] == "-" and r["text"] == "" and "truncated" in r["error"]
 
 
 def test_predict_min_confidence_marks_each_reading(capsys):
