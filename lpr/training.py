@@ -73,7 +73,8 @@ def load_sources(
     datasets, weights = [], []
     for spec in specs:
         path, weight = split_weight(spec)
-        samples, problems = check_labels(read_source(path), alphabet)
+        labelled = read_source(path)
+        samples, problems = check_labels(labelled, alphabet)
         for p in problems:
             log.warning("%s", p)
         streaming = len(samples) > STREAM_ABOVE if stream is None else stream
@@ -86,6 +87,15 @@ def load_sources(
         if problems or ds.failed:
             log.warning(
                 "%s: %d labels outside the alphabet, %d unreadable images skipped", path, len(problems), len(ds.failed)
+            )
+        missing = alphabet.unknown("".join(s.text for s in labelled))
+        if missing:  # most often the user's plates use symbols the default alphabet lacks
+            log.warning(
+                "%s: the %s alphabet has no %r; to train on those plates, give --alphabet the symbols "
+                "(a string or a file of them) including these",
+                path,
+                alphabet.name,
+                missing,
             )
         if len(ds) == 0:
             raise ValueError(f"{path}: no usable samples")

@@ -12,6 +12,7 @@ from lpr.training import (
     ctc_loss,
     epoch_indices,
     first_char_balance,
+    load_sources,
     lr_at,
     split_weight,
     validation_overlap,
@@ -35,6 +36,19 @@ def test_epoch_indices_are_deterministic_and_weighted():
 
 def _source(*samples: Sample) -> SimpleNamespace:
     return SimpleNamespace(samples=list(samples))
+
+
+def test_labels_outside_the_alphabet_are_skipped_and_the_missing_symbols_named(tiny_dataset, tmp_path, caplog):
+    from lpr.alphabet import Alphabet
+
+    from .conftest import write_csv
+
+    good = tiny_dataset.parent / "ccpd_0004.jpg"
+    csv = write_csv(tmp_path / "labels.csv", [(str(good), "沪C21F13"), (str(good), "沪C21F1Ä"), (str(good), "ÖC2")])
+    with caplog.at_level("WARNING"):
+        (dataset,), _ = load_sources([str(csv)], Alphabet.resolve("cn"), (94, 24), None, progress=False)
+    assert len(dataset) == 1  # the plate the alphabet can write
+    assert "2 labels outside the alphabet" in caplog.text and "has no 'ÄÖ'" in caplog.text
 
 
 def test_validation_overlap_counts_shared_images_and_plate_numbers(tmp_path, caplog):
