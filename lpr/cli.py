@@ -81,7 +81,10 @@ def cmd_predict(args) -> int:
     failed = len(missing)
     results = [Reading("", 0.0, path=spec, error=why).to_dict() for spec, why in missing]
     from_stdin = [read_stdin(recognizer)] if STDIN in args.inputs else []
+    judged = accepted = 0
     for r in chain(from_stdin, recognizer.read_files(paths, args.batch_size)):
+        if r.accepted is not None:
+            judged, accepted = judged + 1, accepted + r.accepted
         if r.error:
             failed += 1
             print(f"lpr: {r.path}: {r.error}", file=sys.stderr)
@@ -96,6 +99,11 @@ def cmd_predict(args) -> int:
             print(f"{r.path}\t{r.text}\t{r.confidence:.4f}\t{verdict}", flush=True)
     if args.show_stn:
         save_stn_views(recognizer, paths, args.show_stn)
+    if judged:
+        print(
+            f"lpr: {accepted} of {judged} readings accepted (confidence >= {recognizer.min_confidence:.4g})",
+            file=sys.stderr,
+        )
     if args.json:
         document = {
             "schema_version": SCHEMA_VERSION,
@@ -103,6 +111,8 @@ def cmd_predict(args) -> int:
             "format": recognizer.plate_format.name if recognizer.plate_format else None,
             "readings": results,
         }
+        if recognizer.min_confidence is not None:
+            document["min_confidence"] = recognizer.min_confidence
         json.dump(document, sys.stdout, ensure_ascii=False, indent=1)
         print()
     return 1 if failed else 0

@@ -300,10 +300,15 @@ def test_predict_min_confidence_marks_each_reading(capsys):
     assert main(["predict", image]) == 0
     assert capsys.readouterr().out.count("\t") == 2  # no threshold: path, text, confidence
     assert main(["predict", image, "--min-confidence", "model"]) == 0  # shipped cn is calibrated
-    path, text, confidence, verdict = capsys.readouterr().out.strip().split("\t")
+    out, err = capsys.readouterr()
+    path, text, confidence, verdict = out.strip().split("\t")
     assert text == "沪C21F13" and float(confidence) > 0.9 and verdict == "accepted"
-    assert main(["predict", image, "--min-confidence", "1", "--json"]) == 0
-    (r,) = json.loads(capsys.readouterr().out)["readings"]
+    assert "1 of 1 readings accepted (confidence >= 0.87" in err  # the stored threshold, 0.875
+    assert main(["predict", image, str(SAMPLES / "cn2_0012.jpg"), "--min-confidence", "1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert document["min_confidence"] == 1.0 and "0 of 2 readings accepted" in err
+    r = document["readings"][0]
     assert r["text"] == "沪C21F13" and r["confidence"] < 1 and r["accepted"] is False
     assert main(["predict", image, "--min-confidence", "1.5"]) == 2
     assert "[0, 1]" in capsys.readouterr().err
