@@ -88,7 +88,7 @@ def load_sources(
             log.warning(
                 "%s: %d labels outside the alphabet, %d unreadable images skipped", path, len(problems), len(ds.failed)
             )
-        missing = alphabet.unknown("".join(s.text for s in labelled))
+        missing = alphabet.unknown("".join(s.text for s in labelled)) if problems else ""
         if missing:  # most often the user's plates use symbols the default alphabet lacks
             log.warning(
                 "%s: the %s alphabet has no %r; to train on those plates, give --alphabet the symbols "
