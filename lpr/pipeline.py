@@ -245,7 +245,10 @@ class Recognizer:
             if self.calibration:
                 r.confidence = calibration.apply(r.confidence, self.calibration)
             if self.min_confidence is not None:
-                r.accepted = r.confidence >= self.min_confidence
+                # Under a hard format a reading that fits none of its shapes is no plate, however
+                # sure the network is of its characters (a preference is not broken that way).
+                misfit = r.format_matched is False and not self.plate_format.soft
+                r.accepted = r.confidence >= self.min_confidence and not misfit
         return readings
 
     def _onnx_session(self):

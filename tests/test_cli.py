@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -312,6 +313,17 @@ def test_predict_min_confidence_marks_each_reading(capsys):
     assert r["text"] == "沪C21F13" and r["confidence"] < 1 and r["accepted"] is False
     assert main(["predict", image, "--min-confidence", "1.5"]) == 2
     assert "[0, 1]" in capsys.readouterr().err
+
+
+def test_a_reading_outside_a_hard_format_is_rejected_however_confident(tmp_path, capsys):
+    scrap = tmp_path / "scrap.png"  # a few pixels of a plate: the network still reads a character
+    cv2.imwrite(str(scrap), cv2.imread(str(SAMPLES / "ccpd_0004.jpg"))[:5, :9])
+    assert main(["predict", str(scrap), "--min-confidence", "0", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)["readings"][0]
+    assert r["format_matched"] is False and r["accepted"] is False
+    # Free reading (no format to break): the same image is judged by its confidence alone.
+    assert main(["predict", str(scrap), "--min-confidence", "0", "--format", "none", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["readings"][0]["accepted"] is True
 
 
 def test_evaluate_report_is_self_contained(tiny_run, tmp_path):
