@@ -100,10 +100,11 @@ def cmd_predict(args) -> int:
     if args.show_stn:
         save_stn_views(recognizer, paths, args.show_stn)
     if judged:
-        print(
-            f"lpr: {accepted} of {judged} readings accepted (confidence >= {recognizer.min_confidence:.4g})",
-            file=sys.stderr,
-        )
+        fmt = recognizer.plate_format
+        rule = f"confidence >= {recognizer.min_confidence:.4g}"
+        if fmt is not None and not fmt.soft:
+            rule += f", format {fmt.name}"
+        print(f"lpr: {accepted} of {judged} readings accepted ({rule})", file=sys.stderr)
     if args.json:
         document = {
             "schema_version": SCHEMA_VERSION,
@@ -508,6 +509,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="probability of training on a plate's negative, so light ink on dark plates reads like "
         f"dark on light (default {d.invert})",
+    )
+    p.add_argument(
+        "--recolour",
+        type=float,
+        help="probability of shuffling a plate's colour channels, so a red plate also trains as a blue "
+        f"or green one: for countries whose plate colours you lack (default {d.recolour})",
+    )
+    p.add_argument(
+        "--fade",
+        type=float,
+        help=f"probability of cutting a plate's contrast to 30-60%%: old, dirty, backlit plates (default {d.fade})",
     )
     p.add_argument(
         "--zoom",
