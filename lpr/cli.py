@@ -511,17 +511,6 @@ def build_parser() -> argparse.ArgumentParser:
         f"dark on light (default {d.invert})",
     )
     p.add_argument(
-        "--recolour",
-        type=float,
-        help="probability of shuffling a plate's colour channels, so a red plate also trains as a blue "
-        f"or green one: for countries whose plate colours you lack (default {d.recolour})",
-    )
-    p.add_argument(
-        "--fade",
-        type=float,
-        help=f"probability of cutting a plate's contrast to 30-60%%: old, dirty, backlit plates (default {d.fade})",
-    )
-    p.add_argument(
         "--zoom",
         type=float,
         nargs=2,
