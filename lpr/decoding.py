@@ -35,7 +35,7 @@ class Reading:
     plate_format: str | None = None  # the format the reading was constrained to, if any
     format_matched: bool | None = None  # False: no reading the image supports fits the format
     time_ms: float | None = None  # decode + resize + its share of the batch's network time
-    accepted: bool | None = None  # confidence >= the reader's min_confidence, when it has one
+    accepted: bool | None = None  # confidence >= the reader's min_confidence (and fits its hard format), if set
 
     def to_dict(self) -> dict:
         d = {
