@@ -66,6 +66,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 def cmd_predict(args) -> int:
     from .data import IMAGE_SUFFIXES
     from .decoding import SCHEMA_VERSION, Reading
+    from .formats import hard_format
     from .pipeline import Recognizer
 
     if args.show_stn and Path(args.show_stn).suffix.lower() not in IMAGE_SUFFIXES:
@@ -100,10 +101,9 @@ def cmd_predict(args) -> int:
     if args.show_stn:
         save_stn_views(recognizer, paths, args.show_stn)
     if judged:
-        fmt = recognizer.plate_format
         rule = f"confidence >= {recognizer.min_confidence:.4g}"
-        if fmt is not None and not fmt.soft:
-            rule += f", format {fmt.name}"
+        if hard := hard_format(recognizer.plate_format):
+            rule += f", format {hard.name}"
         print(f"lpr: {accepted} of {judged} readings accepted ({rule})", file=sys.stderr)
     if args.json:
         document = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .alphabet import Alphabet
-from .formats import PlateFormat
+from .formats import PlateFormat, hard_format
 
 if TYPE_CHECKING:
     import torch
@@ -123,7 +123,7 @@ def decode(
     readings = greedy_decode(probs, alphabet)
     if not top_k and plate_format is None:
         return readings
-    hard = plate_format if plate_format is not None and not plate_format.soft else None
+    hard = hard_format(plate_format)
     for r, p in zip(readings, probs):
         candidates = beam_search(p, alphabet, top_k=top_k, plate_format=hard) if top_k else None
         matched = (

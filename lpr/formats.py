@@ -148,6 +148,11 @@ class PlateFormat:
         return self.complete(state, len(text))
 
 
+def hard_format(plate_format: PlateFormat | None) -> PlateFormat | None:
+    """``plate_format`` when it is a constraint; None for a preference (``~``) or no format."""
+    return plate_format if plate_format is not None and not plate_format.soft else None
+
+
 def default_format(alphabet: Alphabet) -> str | None:
     """The name of the format a model of this alphabet uses unless told otherwise."""
     return DEFAULT.get(alphabet.name)

@@ -23,7 +23,7 @@ from .alphabet import Alphabet
 from .checkpoints import CheckpointError, fingerprint
 from .data import ImageError, Sample, load_image, resize, to_input, to_ndarray
 from .decoding import Reading, decode
-from .formats import PlateFormat, default_format
+from .formats import PlateFormat, default_format, hard_format
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class Recognizer:
             if self.min_confidence is not None:
                 # Under a hard format a reading that fits none of its shapes is no plate, however
                 # sure the network is of its characters (a preference is not broken that way).
-                misfit = r.format_matched is False and not self.plate_format.soft
+                misfit = r.format_matched is False and hard_format(self.plate_format) is not None
                 r.accepted = r.confidence >= self.min_confidence and not misfit
         return readings
 
