@@ -374,7 +374,7 @@ def add_min_confidence_option(p: argparse.ArgumentParser) -> None:
         metavar="P|model",
         help="mark readings below this confidence as rejected: a number in [0, 1], or 'model' for the reject "
         "threshold `lpr calibrate` stored with the model (its readings were 99.5%% right above it); "
-        "default: no threshold",
+        "readings that break a hard --format are rejected too; default: no threshold",
     )
 
 
