@@ -593,7 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="plate style (default: cn_blue for cn, or cn_blue_letters with 60%% letters after the city letter; "
         "for latin the 'latin' mix of all latin layouts, or one of us, eu, uk, mercosur, br_old, tw, uz, generic; "
         "'latin_spread' and LAYOUT_spread print half of the numbers across the whole plate; "
-        "'latin_fonts' and LAYOUT_fonts draw half of the plates in eight extra faces)",
+        "'latin_fonts' and LAYOUT_fonts draw half of the plates in eight extra faces; "
+        "'latin_closer' prints Uzbek region codes small and Taiwan's dash as a short mark, as real plates do)",
     )
     p.add_argument("--size", type=parse_size, default=(94, 24), help="output WxH")
     p.add_argument("--seed", type=int, default=0)

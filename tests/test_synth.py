@@ -403,3 +403,41 @@ def test_subsets_of_fonts_with_a_reserved_name_do_not_carry_it():
             top = font["CFF "].cff.topDictIndex[0]
             names += [*font["CFF "].cff.fontNames, top.FamilyName, top.FullName]
         assert names and not [n for n in names if reserved.lower() in n.lower()], (file, names)
+
+
+def test_closer_layouts_print_uzbek_region_codes_small_and_taiwan_dashes_short_and_leave_latin_alone():
+    assert synth.MIXES["latin_closer"] == {n + "_closer": w for n, w in synth.MIXES["latin"].items()}
+    for name in synth.LATIN_LAYOUTS:  # only the two layouts change, and the shipped renders not at all
+        plain, closer = synth.STYLES[name], synth.STYLES[name + "_closer"]
+        assert plain.region_height == (1.0, 1.0) and plain.short_dash == 0
+        assert (closer == replace(plain, name=closer.name)) == (name not in ("uz", "tw"))
+    uz = synth.STYLES["uz_closer"]
+    fonts = [uz.latin_fonts[0]] * 8
+    for seed in range(20):
+        boxes = synth.drawing._layout("01A123BC", uz, fonts, np.random.default_rng(seed), {1: "|", 2: " ", 5: " "})
+        region, number = boxes[:2], boxes[2:]
+        ratio = max(b[3] for b in region) / max(b[3] for b in number)
+        assert uz.region_height[0] - 0.02 <= ratio <= uz.region_height[1] + 0.02
+        # on the number's centre line
+        assert abs((region[0][1] + region[0][3] / 2) - (number[0][1] + number[0][3] / 2)) < 1e-6
+    plain = synth.STYLES["uz"]
+    full = synth.drawing._layout("01A123BC", plain, fonts, np.random.default_rng(0), {1: "|", 2: " ", 5: " "})
+    assert full[0][3] > 0.9 * max(b[3] for b in full[2:])
+
+    tw = synth.STYLES["tw_closer"]
+    fonts = [tw.latin_fonts[0]] * 8
+    font_dash = synth.drawing._layout("ABC-1234", tw, fonts, None)[3]
+    short = synth.drawing._layout("ABC-1234", tw, fonts, None, dash_box=(0.17, 0.12))[3]
+    assert short[2] < 0.6 * font_dash[2] and abs(short[3] - 0.12 * tw.char_mm[1]) < 1e-6
+    rng = np.random.default_rng(0)
+    marks = [synth.drawing._short_dash(tw, rng) for _ in range(400)]
+    assert 0.8 <= sum(m is not None for m in marks) / 400 <= 0.9  # about 85% of Taiwan plates
+    assert all(0.11 <= m[0] <= 0.24 and 0.1 <= m[1] <= 0.14 for m in marks if m)
+    assert synth.drawing._short_dash(synth.STYLES["tw"], rng) is None  # the plain layout: the font's dash
+    # drawn: the mark's ink is a short bar at mid-height between the groups
+    info: dict = {}
+    ink = synth.drawing._plate_ink("ABC-1234", tw, 2.0, None, info=info)  # clean render, 2 px per mm
+    x, y, w, h = info["boxes"][3]
+    assert abs(h - 0.12 * tw.char_mm[1]) < 1e-6 and w < 0.2 * tw.char_mm[1]
+    assert ink[int(2 * (y + h / 2)), int(2 * (x + w / 2))] == 255
+    assert ink[int(2 * (y - h)), int(2 * (x + w / 2))] == 0  # nothing above it

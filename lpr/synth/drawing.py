@@ -54,10 +54,12 @@ def _layout(
     rng: np.random.Generator | None,
     seps: dict[int, str] | None = None,
     area: tuple[float, float] | None = None,
+    dash_box: tuple[float, float] | None = None,
 ) -> list[tuple[float, float, float, float]]:
     """Character boxes (x, y, w, h) in mm, centred on the plate or in ``area`` (x from, x to).
 
-    ``seps`` maps a character index to the printed separator after it, which widens that gap.
+    ``seps`` maps a character index to the printed separator after it, which widens that gap;
+    ``dash_box`` (length, thickness as fractions of the character height) sizes a short '-' mark.
     """
     cw, ch = st.char_mm
     if rng is not None:  # small per-plate font-metric variety
@@ -65,7 +67,10 @@ def _layout(
         cw *= rng.uniform(0.92, 1.04)
     widths, heights = [], []
     for c, f in zip(text, fonts):
-        if st.fill_cell:
+        if c == "-" and dash_box:
+            widths.append(dash_box[0] * ch)
+            heights.append(dash_box[1] * ch)
+        elif st.fill_cell:
             widths.append(cw)
             heights.append(ch)
         else:
@@ -73,6 +78,11 @@ def _layout(
             m, cap = glyph_mask(f, c), glyph_mask(f, "H").shape[0]
             widths.append(min(cw * 1.2, ch * m.shape[1] / cap))
             heights.append(min(ch, ch * m.shape[0] / cap))
+    region_end = next((i + 1 for i, kind in (seps or {}).items() if kind == "|"), 0)
+    if region_end and st.region_height != (1.0, 1.0):  # other layouts draw no extra random number
+        scale = sum(st.region_height) / 2 if rng is None else rng.uniform(*st.region_height)
+        widths[:region_end] = [w * scale for w in widths[:region_end]]
+        heights[:region_end] = [h * scale for h in heights[:region_end]]
     gaps = [
         st.sep_mm if st.sep_after is not None and i + 1 == st.sep_after else st.gap_mm for i in range(len(text) - 1)
     ]
@@ -96,6 +106,18 @@ def _layout(
         if i < len(gaps):
             x += (w + gaps[i]) * squeeze
     return boxes
+
+
+def _short_dash(st: PlateStyle, rng: np.random.Generator | None) -> tuple[float, float] | None:
+    """(length, thickness) of a short '-' mark as fractions of the character height, or None
+    for the font's dash; layouts without ``short_dash`` draw no random number here."""
+    if st.short_dash <= 0:
+        return None
+    if rng is None:
+        return (0.17, 0.12)
+    if rng.random() >= st.short_dash:
+        return None
+    return (rng.uniform(0.11, 0.24), rng.uniform(0.1, 0.14))
 
 
 def _paste(ink: np.ndarray, mask: np.ndarray, x: float, y: float, w: float, h: float) -> None:
@@ -143,11 +165,14 @@ def _plate_ink(
     weight = 0 if clean else int(rng.choice(WEIGHTS, p=[0.25, 0.35, 0.28, 0.12]))
     fonts = [latin_font if ord(c) < 128 else cjk_font for c in text]
     bar_one = st.bar_one > 0.5 if clean else rng.random() < st.bar_one
-    boxes = _layout(text, st, fonts, rng, seps, area)
+    dash_box = _short_dash(st, rng) if "-" in text else None
+    boxes = _layout(text, st, fonts, rng, seps, area, dash_box)
     aspect = st.char_mm[0] / st.char_mm[1]
     for c, f, (x, y, w, h) in zip(text, fonts, boxes):
         uniform = st.fill_cell and ord(c) < 128  # province glyphs keep the plain stretch
-        if c == "1" and bar_one:
+        if c == "-" and dash_box:
+            _paste(ink, np.full((4, 4), 255, np.uint8), x * ppm, y * ppm, w * ppm, h * ppm)
+        elif c == "1" and bar_one:
             bw = (CELL_STROKE[weight] if uniform else stem_ratio(f, weight)) * h
             _paste(ink, np.full((4, 4), 255, np.uint8), (x + w / 2 - bw / 2) * ppm, y * ppm, bw * ppm, h * ppm)
         elif uniform:
