@@ -120,6 +120,9 @@ def _short_dash(st: PlateStyle, rng: np.random.Generator | None) -> tuple[float,
     return (rng.uniform(0.11, 0.24), rng.uniform(0.1, 0.14))
 
 
+_SOLID = np.full((4, 4), 255, np.uint8)  # a solid mask: pasted into any box it fills it (bars, marks)
+
+
 def _paste(ink: np.ndarray, mask: np.ndarray, x: float, y: float, w: float, h: float) -> None:
     """Max-blend ``mask`` resized to the box (x, y, w, h) in pixels into ``ink``."""
     x0, y0 = int(round(x)), int(round(y))
@@ -171,10 +174,10 @@ def _plate_ink(
     for c, f, (x, y, w, h) in zip(text, fonts, boxes):
         uniform = st.fill_cell and ord(c) < 128  # province glyphs keep the plain stretch
         if c == "-" and dash_box:
-            _paste(ink, np.full((4, 4), 255, np.uint8), x * ppm, y * ppm, w * ppm, h * ppm)
+            _paste(ink, _SOLID, x * ppm, y * ppm, w * ppm, h * ppm)
         elif c == "1" and bar_one:
             bw = (CELL_STROKE[weight] if uniform else stem_ratio(f, weight)) * h
-            _paste(ink, np.full((4, 4), 255, np.uint8), (x + w / 2 - bw / 2) * ppm, y * ppm, bw * ppm, h * ppm)
+            _paste(ink, _SOLID, (x + w / 2 - bw / 2) * ppm, y * ppm, bw * ppm, h * ppm)
         elif uniform:
             _paste(ink, cell_mask(f, c, weight, aspect), x * ppm, y * ppm, w * ppm, h * ppm)
         else:
