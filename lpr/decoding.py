@@ -117,7 +117,9 @@ def decode(
     Constrained decoding costs nothing for plates whose greedy reading already fits the
     format; only the others (a few percent) go through beam search. A plate with no
     supported reading that fits keeps its greedy text, with ``format_matched`` False.
-    Candidates obey a hard format; with a soft one (a preference) they are the free N-best.
+    Candidates obey a hard format; with a soft one (a preference) they are the free N-best,
+    and a reading that still fits none of its patterns loses its dashes (see
+    :func:`drop_unkept_separators`).
     """
     probs = as_array(probs)
     readings = greedy_decode(probs, alphabet)
@@ -129,6 +131,8 @@ def decode(
         matched = (
             plate_format is None or plate_format.matches(r.text) or fit_format(r, p, alphabet, plate_format, candidates)
         )
+        if not matched and plate_format is not None and plate_format.soft:
+            matched = drop_unkept_separators(r, plate_format)
         if top_k:
             r.candidates = [(t, float(q)) for t, q in candidates]
         if plate_format is not None:
@@ -148,6 +152,22 @@ SOFT_MIN_RATIO = 0.3
 # Brazil +15.2, synthetic EU +0.5, US 0; any ratio cost US plates (no named format) nothing
 # once a separator alone is never added or dropped (below).
 SOFT_LENGTH_RATIO = 0.1
+
+
+def drop_unkept_separators(reading: Reading, plate_format: PlateFormat) -> bool:
+    """Drop the dashes of a reading that fits no preferred format; whether it fits one then.
+
+    Most countries' labels leave separators out (the US, Uzbekistan, Brazil, Europe); a dash is
+    kept where a preferred format prints it (Taiwan's). The characters keep the confidences
+    they were read with: the dash is a convention of the text, not a reading of the image.
+    """
+    if "-" not in reading.text:
+        return False
+    kept = [(c, q) for c, q in zip(reading.text, reading.char_confidences) if c != "-"]
+    reading.text = "".join(c for c, _ in kept)
+    reading.char_confidences = [q for _, q in kept]
+    reading.confidence = float(np.prod(reading.char_confidences)) if kept else 0.0
+    return plate_format.matches(reading.text)
 
 
 def _bare(text: str) -> str:

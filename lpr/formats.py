@@ -19,9 +19,10 @@ new-energy one.
 A leading ``~`` makes a format a *preference* rather than a constraint: a reading that fits
 none of its patterns is replaced only by one that does and that the network finds nearly as
 likely (a confusable glyph resolved, O/0, J/3, 8/B; a faint character restored), never by one
-that differs only in its separators (see ``lpr.decoding.fit_format``). The ``latin`` model
-prefers ``~known``, every named country format, so a plate of another country is still read
-freely.
+that differs only in its separators (see ``lpr.decoding.fit_format``). A reading that still
+fits none loses its dashes: labels keep a dash only where a format prints it (Taiwan's), most
+countries write their plates without. The ``latin`` model prefers ``~known``, every named
+country format, so a plate of another country is still read freely.
 
 Example::
 

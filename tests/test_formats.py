@@ -189,6 +189,36 @@ def test_a_preferred_format_never_only_adds_or_drops_a_separator():
     assert r.text == "123ABC" and r.format_matched is False
 
 
+def clear_reading(text: str) -> np.ndarray:
+    """(C, T) probabilities of ``text`` read clearly, dashes included (``probs_of``'s '-' is the blank)."""
+    p = probs_of([{} if c == "-" else {c: 0.95} for c in text], LATIN)
+    dash = LATIN.symbols.index("-") + 1
+    for t, c in enumerate(text):
+        if c == "-":
+            p[:, t] = 0.05 / (len(p) - 1)
+            p[dash, t] = 0.95
+    return p
+
+
+def test_a_preferred_format_keeps_dashes_only_where_a_format_prints_them():
+    known = PlateFormat.resolve("~known", LATIN)
+    french = clear_reading("AB-123-CD")  # no named format prints it
+    (free,) = decode(french[None], LATIN)
+    assert free.text == "AB-123-CD"  # the free reading keeps them
+    (r,) = decode(french[None], LATIN, plate_format=known)
+    assert r.text == "AB123CD" and r.format_matched is False
+    # The characters keep the confidences they were read with.
+    letters = [q for c, q in zip(free.text, free.char_confidences) if c != "-"]
+    assert r.char_confidences == letters and r.confidence == pytest.approx(np.prod(letters))
+    taiwan = clear_reading("ABC-1234")  # Taiwan's labels keep the dash
+    (r,) = decode(taiwan[None], LATIN, plate_format=known)
+    assert r.text == "ABC-1234" and r.format_matched
+    # A dashed reading whose bare text a preferred format knows: a Brazilian plate as labelled.
+    brazil = clear_reading("AB-C1234")
+    (r,) = decode(brazil[None], LATIN, plate_format=known)
+    assert r.text == "ABC1234" and r.format_matched
+
+
 def test_text_probability_sums_every_alignment():
     rng = np.random.default_rng(0)
     p = rng.dirichlet(np.ones(SMALL.num_classes), size=5).T  # (C, T)
