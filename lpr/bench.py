@@ -30,15 +30,18 @@ def _timed(fn, repeats: int) -> list[float]:
 
 
 def model_throughput(r: Recognizer, batch_size: int, seconds: float = 2.0) -> float:
-    """Plates/s of STN + LPRNet + softmax (the recogniser's backend) on one batch size."""
+    """Plates/s of STN + LPRNet + softmax (the recogniser's backend) on one batch size, one look."""
+    from .models import IDENTITY_WARP, Reader
+
     w, h = r.input_size
+    identity = torch.tensor([IDENTITY_WARP])
     batch = np.random.default_rng(0).integers(0, 255, (batch_size, h, w, 3), dtype=np.uint8)
     if r._session is not None:
         x = to_tensor(batch).numpy()
         fn = lambda: r._session.run(None, {"images": x})  # noqa: E731
     else:
         xt = to_tensor(batch).contiguous(memory_format=torch.channels_last)
-        fn = lambda: r.lprnet(r.stn(xt)).softmax(1)  # noqa: E731
+        fn = lambda: Reader(r.stn, r.lprnet)(xt, identity)  # noqa: E731
     with torch.inference_mode():
         once = min(_timed(fn, 1))
         times = _timed(fn, max(3, int(seconds / max(once, 1e-4))))
@@ -46,23 +49,32 @@ def model_throughput(r: Recognizer, batch_size: int, seconds: float = 2.0) -> fl
 
 
 def latency(r: Recognizer, repeats: int = 300) -> tuple[float, float]:
-    """Median and p99 milliseconds to read one preprocessed plate (both nets + decoding)."""
+    """Median and p99 milliseconds to read one preprocessed plate (both nets + decoding), in
+    one look: random pixels would all take a second look, which real plates rarely need
+    (:func:`end_to_end` measures those)."""
     w, h = r.input_size
     img = np.random.default_rng(0).integers(0, 255, (1, h, w, 3), dtype=np.uint8)
     from .decoding import greedy_decode
 
-    times = _timed(lambda: greedy_decode(r.probabilities(img), r.alphabet), repeats)
+    looks, r.second_look = r.second_look, False
+    try:
+        times = _timed(lambda: greedy_decode(r.probabilities(img), r.alphabet), repeats)
+    finally:
+        r.second_look = looks
     return float(np.median(times) * 1e3), float(np.percentile(times, 99) * 1e3)
 
 
 def stn_share(r: Recognizer, batch_size: int = 64, repeats: int = 30) -> float:
-    """Fraction of model time spent in the STN (localisation net + grid sampling)."""
+    """Fraction of a look's model time spent in the STN (localisation net, warps, sampling)."""
+    from .models import IDENTITY_WARP, Reader
+
     w, h = r.input_size
     x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
+    reader, identity = Reader(r.stn, r.lprnet).eval(), torch.tensor([IDENTITY_WARP])
     with torch.inference_mode():
-        stn = float(np.median(_timed(lambda: r.stn(x), repeats)))
-        full = float(np.median(_timed(lambda: r.lprnet(r.stn(x)), repeats)))
-    return stn / full
+        full = float(np.median(_timed(lambda: reader(x, identity), repeats)))
+        lprnet = float(np.median(_timed(lambda: r.lprnet(x).softmax(1), repeats)))
+    return max(full - lprnet, 0.0) / full
 
 
 def end_to_end(r: Recognizer, paths: list[str], batch_size: int = 64) -> float:

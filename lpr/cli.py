@@ -74,7 +74,7 @@ def cmd_predict(args) -> int:
         raise ValueError(f"--show-stn {args.show_stn}: give an image file name ending in .png or .jpg")
     recognizer = Recognizer.load(
         args.model, threads=args.threads, backend=args.backend, plate_format=args.format, top_k=args.top_k,
-        min_confidence=args.min_confidence,
+        min_confidence=args.min_confidence, second_look=not args.single_look,
     )  # fmt: skip
     paths, missing = expand_inputs([spec for spec in args.inputs if spec != STDIN])
     for spec, why in missing:
@@ -157,11 +157,15 @@ def cmd_evaluate(args) -> int:
     from .evaluation import compare_decoders, evaluate_model, summary
     from .pipeline import Recognizer
 
-    recognizer = Recognizer.load(args.model, threads=args.threads, backend=args.backend, plate_format=args.format)
+    recognizer = Recognizer.load(
+        args.model, threads=args.threads, backend=args.backend, plate_format=args.format,
+        second_look=not args.single_look,
+    )  # fmt: skip
     result = evaluate_model(recognizer, args.data, args.batch_size, progress=sys.stderr.isatty())
     result["model"] = str(args.model)
     result["backend"] = args.backend
     result["format"] = recognizer.plate_format.name if recognizer.plate_format else None
+    result["second_look"] = recognizer.second_look
     result["data"] = str(args.data)
     if args.compare_decoders:
         result["decoders"] = compare_decoders(recognizer, args.data, args.batch_size)
@@ -368,6 +372,15 @@ def add_format_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_look_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--single-look",
+        action="store_true",
+        help="read each plate once: no second look through the STN's own warp for plates read with doubt "
+        "(faster; the second look reads plates turned or framed beyond one warp's reach)",
+    )
+
+
 def add_min_confidence_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-confidence",
@@ -404,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-stn", metavar="OUT.png", help="save input | STN-rectified pairs (first 32 plates)")
     add_format_option(p)
     add_min_confidence_option(p)
+    add_look_option(p)
     p.add_argument("--batch-size", type=int, default=64)
     add_threads_option(p)
     add_backend_option(p)
@@ -422,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--report", metavar="DIR", help="also write a self-contained HTML report to DIR/index.html")
     add_format_option(p)
+    add_look_option(p)
     add_backend_option(p)
     p.set_defaults(func=cmd_evaluate)
 

@@ -2,9 +2,12 @@
 
     lpr export --model cn --out cn.onnx
 
-The graph takes (B, 3, H, W) float32 in [-1, 1] (BGR, as :func:`lpr.data.to_tensor` makes)
-and returns (B, classes, T) probabilities. Alphabet, input size and preprocessing travel in
-the model's metadata, so an ONNX runtime user needs nothing else.
+The graph takes ``images`` (B, 3, H, W) float32 in [-1, 1] (BGR, as :func:`lpr.data.to_tensor`
+makes) and returns ``probs`` (B, classes, T) probabilities and ``warp`` (B, 2, 3), the STN's
+affine warp. An optional input ``prior`` (B or 1, 2, 3; the identity when left out) is a warp
+the STN looks through first: pass a first look's ``warp`` to read a plate a second time (see
+:class:`lpr.models.Reader`). Alphabet, input size and preprocessing travel in the model's
+metadata, so an ONNX runtime user needs nothing else.
 """
 
 from __future__ import annotations
@@ -13,21 +16,10 @@ import json
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from .checkpoints import LPRNET_FILE, checkpoint_meta, fingerprint, read_checkpoint
+from .models import IDENTITY_WARP, Reader
 from .pipeline import EXPORTED_FILES, Recognizer
-
-
-class Reader(nn.Module):
-    """STN -> LPRNet -> softmax over classes: the whole network as one module."""
-
-    def __init__(self, stn: nn.Module, lprnet: nn.Module) -> None:
-        super().__init__()
-        self.stn, self.lprnet = stn, lprnet
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 3, H, W) -> (B, C, T)
-        return self.lprnet(self.stn(x)).softmax(1)
 
 
 def onnx_model(recognizer: Recognizer, opset: int = 17):
@@ -36,23 +28,27 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
     import warnings
 
     import onnx
+    from onnx import numpy_helper
 
     w, h = recognizer.input_size
     model = Reader(recognizer.stn, recognizer.lprnet).eval()
+    identity = torch.tensor([IDENTITY_WARP])
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # tracing warns about the STN's size check; it is constant here
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,
-            (torch.zeros(2, 3, h, w),),
+            (torch.zeros(2, 3, h, w), identity),
             buffer,
-            input_names=["images"],
-            output_names=["probs"],
-            dynamic_axes={"images": {0: "batch"}, "probs": {0: "batch"}},
+            input_names=["images", "prior"],
+            output_names=["probs", "warp"],
+            dynamic_axes={"images": {0: "batch"}, "prior": {0: "warps"}, "probs": {0: "batch"}, "warp": {0: "batch"}},
             opset_version=opset,
             dynamo=False,
         )
     proto = onnx.load_from_string(buffer.getvalue())
+    # An initializer named like an input is that input's default: `prior` may be left out.
+    proto.graph.initializer.append(numpy_helper.from_array(identity.numpy(), "prior"))
     meta = {
         "lpr.alphabet": json.dumps(recognizer.alphabet.to_dict(), ensure_ascii=False),
         "lpr.input_size": json.dumps([w, h]),
@@ -160,7 +156,8 @@ def quantize_int8(recognizer: Recognizer, calibration: list, out: str | Path, ba
             return {"images": x}
 
     proto = onnx_model(recognizer)
-    stn_nodes = [n.name for n in proto.graph.node if n.name.startswith("/stn/") or n.op_type == "GridSample"]
+    # LPRNet's nodes only: the STN, the warps and the glue between them stay in float.
+    stn_nodes = [n.name for n in proto.graph.node if not n.name.startswith("/lprnet/")]
     # Convolutions only, and not the first (raw pixels) or the last (the class scores): the
     # variant that kept accuracy within 0.5 points on the cn validation split (see README).
     convs = [n.name for n in proto.graph.node if n.op_type == "Conv" and n.name not in stn_nodes]

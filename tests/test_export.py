@@ -146,3 +146,50 @@ def test_the_graph_metadata_is_trusted_only_for_the_exact_checkpoint_files(tiny_
     stamped = {p.key for p in onnx_model(r).metadata_props}
     r.stn = STN(r.stn.config)
     assert "lpr.checkpoints" in stamped and "lpr.checkpoints" not in {p.key for p in onnx_model(r).metadata_props}
+
+
+def test_the_graph_takes_a_first_looks_warp_for_a_second_look_like_torch(tiny_run, tmp_path):
+    from lpr.models import IDENTITY_WARP, Reader
+
+    r = Recognizer.load(tiny_run, backend="torch")
+    out = tmp_path / "m.onnx"
+    main(["export", "--model", str(tiny_run), "--out", str(out)])
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = torch.rand(3, 3, 24, 94) * 2 - 1
+    probs, warp = session.run(None, {"images": x.numpy()})  # `prior` left out: a first look
+    again, warp2 = session.run(None, {"images": x.numpy(), "prior": warp})
+    reader = Reader(r.stn, r.lprnet).eval()
+    with torch.no_grad():
+        expected, expected_warp = reader(x, torch.tensor([IDENTITY_WARP]))
+        expected_again, _ = reader(x, torch.from_numpy(warp))
+    assert np.abs(probs - expected.numpy()).max() < 1e-4 and np.abs(warp - expected_warp.numpy()).max() < 1e-5
+    assert np.abs(again - expected_again.numpy()).max() < 1e-4
+
+
+def _steps(p: float, classes: int, steps: int) -> np.ndarray:
+    """(classes, steps) probabilities whose best path is class 1 at probability ``p`` per step."""
+    out = np.full((classes, steps), (1 - p) / (classes - 1), np.float32)
+    out[1] = p
+    return out
+
+
+def test_a_second_look_replaces_only_readings_it_makes_e_times_likelier(tiny_run):
+    r = Recognizer.load(tiny_run, backend="torch")
+    C, T = r.alphabet.num_classes, 18
+    first = np.stack([_steps(0.99, C, T), _steps(0.8, C, T), _steps(0.8, C, T)])  # sure, doubtful, doubtful
+    second = np.stack([_steps(0.9, C, T), _steps(0.81, C, T)])  # +2.1 nats, +0.2 nats
+    warps = np.random.default_rng(0).normal(size=(3, 2, 3)).astype(np.float32)
+    calls = []
+
+    def look(x, prior=None):
+        calls.append((len(x), prior))
+        return (first.copy(), warps) if prior is None else (second, warps[: len(x)])
+
+    r._look = look
+    probs = r.probabilities(np.zeros((3, 24, 94, 3), np.uint8))
+    assert [n for n, _ in calls] == [3, 2] and np.array_equal(calls[1][1], warps[[1, 2]])  # the doubtful ones
+    assert np.array_equal(probs[0], first[0]) and np.array_equal(probs[1], second[0])
+    assert np.array_equal(probs[2], first[2])  # not likelier enough: the first reading stays
+    calls.clear()
+    r.second_look = False
+    assert np.array_equal(r.probabilities(np.zeros((3, 24, 94, 3), np.uint8)), first) and len(calls) == 1

@@ -1,7 +1,20 @@
+import math
+
 import pytest
 import torch
 
-from lpr.models import STN, ChannelMax, Dropout, FixedAdaptiveAvgPool, LPRNet, LPRNetConfig, STNConfig
+from lpr.models import (
+    IDENTITY_WARP,
+    STN,
+    ChannelMax,
+    Dropout,
+    FixedAdaptiveAvgPool,
+    LPRNet,
+    LPRNetConfig,
+    Reader,
+    STNConfig,
+    compose_warps,
+)
 
 
 def test_untrained_stn_is_identity():
@@ -115,3 +128,43 @@ def test_dropout_keeps_the_mean_in_training_and_is_identity_in_eval():
     assert abs((y == 0).float().mean().item() - 0.25) < 0.01 and abs(y.mean().item() - 1.0) < 0.02
     assert drop.eval()(x) is x
     assert torch.equal(Dropout(1.0)(x), torch.zeros_like(x))  # as nn.Dropout, not NaN
+
+
+def test_composed_warps_sample_what_the_two_warps_sample_in_turn():
+    cos, sin = math.cos(0.3), math.sin(0.3)
+    outer = torch.tensor([[[cos, -sin, 0.0], [sin, cos, 0.0]]])  # a turn
+    inner = torch.tensor([[[0.9, 0.0, 0.3], [0.0, 0.9, 0.1]]])  # a zoom and a shift
+    # A smooth image, so two bilinear resamplings and one agree up to interpolation error.
+    torch.manual_seed(0)
+    x = torch.nn.functional.interpolate(torch.rand(1, 3, 6, 12), size=(24, 94), mode="bilinear", align_corners=False)
+    stn = STN(STNConfig(input_size=(94, 24)))
+    twice = stn.warp(stn.warp(x, outer), inner)
+    inside = (slice(None), slice(None), slice(4, -4), slice(12, -12))  # away from the clamped border
+
+    def gap(warp):
+        return (twice - stn.warp(x, warp))[inside].abs().mean()
+
+    assert gap(compose_warps(outer, inner)) < 0.01
+    assert gap(compose_warps(inner, outer)) > 5 * gap(compose_warps(outer, inner))  # the order matters
+    identity = torch.tensor([IDENTITY_WARP])
+    assert torch.allclose(compose_warps(identity, inner), inner) and torch.allclose(
+        compose_warps(outer, identity), outer
+    )
+
+
+def test_a_second_look_turns_a_plate_further_than_one_bounded_warp():
+    stn = STN(STNConfig(input_size=(94, 24), max_rotation_deg=15.0))
+    with torch.no_grad():
+        stn.params.bias[0] = 10.0  # saturated: every look turns by the full 15 degrees
+    reader = Reader(stn, LPRNet(LPRNetConfig(num_classes=5))).eval()
+    x = torch.rand(2, 3, 24, 94) * 2 - 1
+    with torch.no_grad():
+        probs, first = reader(x, torch.tensor([IDENTITY_WARP]))
+        plain = reader.lprnet(stn(x)).softmax(1)
+        _, second = reader(x, first)
+
+    def angle(w):
+        return math.degrees(math.atan2(w[0, 1, 0], w[0, 0, 0]))
+
+    assert torch.allclose(probs, plain, atol=1e-5)  # through the identity: the plain single pass
+    assert angle(first) == pytest.approx(15.0, abs=0.01) and angle(second) == pytest.approx(30.0, abs=0.01)
