@@ -31,17 +31,16 @@ def _timed(fn, repeats: int) -> list[float]:
 
 def model_throughput(r: Recognizer, batch_size: int, seconds: float = 2.0) -> float:
     """Plates/s of STN + LPRNet + softmax (the recogniser's backend) on one batch size, one look."""
-    from .models import IDENTITY_WARP, Reader
+    from .models import Reader
 
     w, h = r.input_size
-    identity = torch.tensor([IDENTITY_WARP])
     batch = np.random.default_rng(0).integers(0, 255, (batch_size, h, w, 3), dtype=np.uint8)
     if r._session is not None:
         x = to_tensor(batch).numpy()
         fn = lambda: r._session.run(None, {"images": x})  # noqa: E731
     else:
         xt = to_tensor(batch).contiguous(memory_format=torch.channels_last)
-        fn = lambda: Reader(r.stn, r.lprnet)(xt, identity)  # noqa: E731
+        fn = lambda: Reader(r.stn, r.lprnet)(xt)  # noqa: E731
     with torch.inference_mode():
         once = min(_timed(fn, 1))
         times = _timed(fn, max(3, int(seconds / max(once, 1e-4))))
@@ -65,16 +64,17 @@ def latency(r: Recognizer, repeats: int = 300) -> tuple[float, float]:
 
 
 def stn_share(r: Recognizer, batch_size: int = 64, repeats: int = 30) -> float:
-    """Fraction of a look's model time spent in the STN (localisation net, warps, sampling)."""
-    from .models import IDENTITY_WARP, Reader
+    """Fraction of a first look's model time spent in the STN (localisation net and sampling),
+    in torch; an exported graph also samples the image through its `prior` input."""
+    from .models import Reader
 
     w, h = r.input_size
     x = torch.randn(batch_size, 3, h, w).contiguous(memory_format=torch.channels_last)
-    reader, identity = Reader(r.stn, r.lprnet).eval(), torch.tensor([IDENTITY_WARP])
+    reader = Reader(r.stn, r.lprnet).eval()
     with torch.inference_mode():
-        full = float(np.median(_timed(lambda: reader(x, identity), repeats)))
-        lprnet = float(np.median(_timed(lambda: r.lprnet(x).softmax(1), repeats)))
-    return max(full - lprnet, 0.0) / full
+        stn = float(np.median(_timed(lambda: r.stn(x), repeats)))
+        full = float(np.median(_timed(lambda: reader(x), repeats)))
+    return stn / full
 
 
 def end_to_end(r: Recognizer, paths: list[str], batch_size: int = 64) -> float:

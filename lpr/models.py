@@ -371,7 +371,7 @@ class LPRNet(nn.Module):
 class Reader(nn.Module):
     """STN -> LPRNet -> softmax: the whole network as one module, as exported and as read.
 
-    ``prior`` (B or 1, 2, 3) is a warp the STN looks through before it predicts its own; the
+    ``prior`` (B or 1, 2, 3), if given, is a warp the STN looks through before it predicts its own; the
     two are composed and the plate sampled once from ``x``, so a second look loses no
     sharpness. With the identity this is the plain STN -> LPRNet. A second look passes the
     first look's warp as ``prior`` (iterating the STN, as Lin & Lucey 2017 do): a plate turned
@@ -383,8 +383,10 @@ class Reader(nn.Module):
         super().__init__()
         self.stn, self.lprnet = stn, lprnet
 
-    def forward(self, x: torch.Tensor, prior: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        warp = self.stn.theta_through(x, prior.expand(x.shape[0], 2, 3))
+    def forward(self, x: torch.Tensor, prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        # No prior: a first look without sampling the image through the identity (an exported
+        # graph always takes the prior path; its `prior` defaults to the identity).
+        warp = self.stn.theta(x) if prior is None else self.stn.theta_through(x, prior.expand(x.shape[0], 2, 3))
         # Sampling returns the plain layout; LPRNet reads channels-last ~1.4x faster on a CPU.
         plate = self.stn.warp(x, warp).contiguous(memory_format=torch.channels_last)
         return self.lprnet(plate).softmax(1), warp

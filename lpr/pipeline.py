@@ -323,10 +323,10 @@ class Recognizer:
             return probs, warps
         import torch
 
-        from .models import IDENTITY_WARP, Reader
+        from .models import Reader
 
-        prior = torch.tensor([IDENTITY_WARP]) if prior is None else torch.from_numpy(prior)
         with torch.inference_mode():
+            prior = None if prior is None else torch.from_numpy(prior)
             probs, warps = Reader(self.stn, self.lprnet)(torch.from_numpy(x), prior)
         return probs.numpy(), warps.numpy()
 
