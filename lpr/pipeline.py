@@ -34,7 +34,7 @@ WEIGHTS_DIR = Path(os.environ.get("LPR_WEIGHTS", Path(__file__).resolve().parent
 EXPORTED_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
 # A second look (see Recognizer.probabilities) replaces the first reading only when its best
 # path is this many nats likelier (e times). Measured on the shipped models' validation splits:
-# with no margin, US -1.9 and Taiwan -2.2 points; with 1, no split lost a plate.
+# with no margin, US -1.9 and Taiwan -2.2 points; with 1, no split read fewer plates.
 SECOND_LOOK_MARGIN = 1.0
 
 
