@@ -39,8 +39,8 @@ def model_throughput(r: Recognizer, batch_size: int, seconds: float = 2.0) -> fl
         x = to_tensor(batch).numpy()
         fn = lambda: r._session.run(None, {"images": x})  # noqa: E731
     else:
-        xt = to_tensor(batch).contiguous(memory_format=torch.channels_last)
-        fn = lambda: Reader(r.stn, r.lprnet)(xt)  # noqa: E731
+        xt, reader = to_tensor(batch).contiguous(memory_format=torch.channels_last), Reader(r.stn, r.lprnet)
+        fn = lambda: reader(xt)  # noqa: E731
     with torch.inference_mode():
         once = min(_timed(fn, 1))
         times = _timed(fn, max(3, int(seconds / max(once, 1e-4))))

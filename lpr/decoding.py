@@ -131,7 +131,7 @@ def decode(
         matched = (
             plate_format is None or plate_format.matches(r.text) or fit_format(r, p, alphabet, plate_format, candidates)
         )
-        if not matched and plate_format is not None and plate_format.soft:
+        if not matched and plate_format.soft:  # not matched: there is a format
             matched = drop_unkept_separators(r, plate_format)
         if top_k:
             r.candidates = [(t, float(q)) for t, q in candidates]

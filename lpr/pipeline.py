@@ -138,6 +138,8 @@ class Recognizer:
         if backend != "torch" and session is None:
             session = self._onnx_session()
         self._session = session
+        # Graphs exported before the second look return probabilities only (no warp, no prior).
+        self._session_warps = session is not None and len(session.get_outputs()) > 1
         self.top_k = top_k
         self.second_look = second_look
         self.set_format(plate_format)
@@ -317,7 +319,7 @@ class Recognizer:
         """(probabilities, warps) of network inputs ``x`` read through ``prior`` warps (None:
         a first look); warps are None from a graph exported before it had them."""
         if self._session is not None:
-            if len(self._session.get_outputs()) < 2:
+            if not self._session_warps:
                 return self._session.run(None, {"images": x})[0], None
             feed = {"images": x} if prior is None else {"images": x, "prior": prior}
             probs, warps = self._session.run(None, feed)
