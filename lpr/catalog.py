@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .alphabet import Alphabet
 from .checkpoints import LPRNET_FILE, STN_FILE, CheckpointError, fingerprint, load_models
-from .pipeline import exported_graph
+from .pipeline import exported_graphs
 
 CARD_FILE = "README.md"
 
@@ -60,7 +60,7 @@ def model_metadata(model_dir: Path) -> tuple[Alphabet, tuple[int, int], dict]:
     """Alphabet, input size and checkpoint metadata of a model folder: from the graph exported
     beside it when that was made from exactly these checkpoint files (no torch needed), else
     from the checkpoints, which are then checked as ``lpr predict`` would check them."""
-    exported = exported_graph(model_dir, "onnx", 1, fingerprint(model_dir))
+    exported = exported_graphs(model_dir, "onnx", 1, fingerprint(model_dir))
     if exported:
         meta = exported[1]
         return Alphabet.from_dict(meta["alphabet"]), tuple(meta["config"]["input_size"]), meta

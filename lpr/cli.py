@@ -310,7 +310,7 @@ def cmd_export(args) -> int:
     import numpy as np
 
     from .data import read_source
-    from .export import FP32_FILE, INT8_FILE, export_onnx, quantize_int8
+    from .export import export_for_reading, export_onnx, quantize_int8
     from .pipeline import Recognizer
 
     recognizer = Recognizer.load(args.model, backend="torch")  # the modules are what is exported
@@ -321,10 +321,15 @@ def cmd_export(args) -> int:
         images = [s.path for source in args.calibration for s in read_source(source)]
         order = np.random.default_rng(0).permutation(len(images))[: args.calibration_size]
         images = [images[i] for i in order]
-        out = quantize_int8(recognizer, images, args.out or recognizer.model_dir / INT8_FILE)
+        if args.out:
+            outs = [quantize_int8(recognizer, images, args.out, whole=True)]
+        else:
+            outs = export_for_reading(recognizer, args.opset, int8_calibration=images)
+    elif args.out:
+        outs = [export_onnx(recognizer, args.out, args.opset)]
     else:
-        out = export_onnx(recognizer, args.out or recognizer.model_dir / FP32_FILE, args.opset)
-    print(f"wrote {out}", file=sys.stderr)
+        outs = export_for_reading(recognizer, args.opset)
+    print(f"wrote {', '.join(map(str, outs))}", file=sys.stderr)
     return 0
 
 
@@ -572,12 +577,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val", action="extend", nargs="+", help="validation sources (default: the last model's)")
     p.set_defaults(func=cmd_average)
 
-    p = sub.add_parser("export", help="export STN + LPRNet as one ONNX graph", formatter_class=fmt)
+    p = sub.add_parser("export", help="export STN + LPRNet to ONNX", formatter_class=fmt)
     p.add_argument("--model", default="cn", help="shipped model name or a run folder")
     p.add_argument(
         "--out",
-        help="output .onnx file (default MODEL_DIR/model.onnx, or MODEL_DIR/model.int8.onnx with --int8: "
-        "the files --backend onnx / onnx-int8 load)",
+        help="write STN + LPRNet as one .onnx graph, to deploy (default: MODEL_DIR/stn.onnx and "
+        "MODEL_DIR/lprnet.onnx, or MODEL_DIR/lprnet.int8.onnx with --int8: the files --backend onnx / "
+        "onnx-int8 load)",
     )
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--int8", action="store_true", help="post-training static int8 quantisation")

@@ -21,7 +21,7 @@ import numpy as np
 from . import calibration
 from .alphabet import Alphabet
 from .checkpoints import CheckpointError, fingerprint
-from .data import ImageError, Sample, load_image, resize, to_input, to_ndarray
+from .data import ImageError, Sample, load_image, resize, sample_through, to_input, to_ndarray
 from .decoding import Reading, decode
 from .formats import PlateFormat, default_format, hard_format
 
@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 # Shipped models live in the checkout's weights/ (the Makefile installs lpr in editable mode);
 # LPR_WEIGHTS points elsewhere, e.g. for a wheel install.
 WEIGHTS_DIR = Path(os.environ.get("LPR_WEIGHTS", Path(__file__).resolve().parent.parent / "weights"))
-# `lpr export` saves the graphs beside the weights under these names; loading prefers them.
-EXPORTED_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
+# `lpr export` saves the graphs beside the weights under these names (the STN's, LPRNet's);
+# loading prefers them.
+EXPORTED_FILES = {"onnx": ("stn.onnx", "lprnet.onnx"), "onnx-int8": ("stn.onnx", "lprnet.int8.onnx")}
 # A second look (see Recognizer.probabilities) replaces the first reading only when its best
 # path is this many nats likelier (e times). Measured with the shipped latin model on its
 # validation splits: always taking the second reading cost US 1.9 and Taiwan 2.2 points, taking
@@ -79,17 +80,18 @@ def set_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def exported_graph(model_dir: Path, backend: str, threads: int, sha256: str):
-    """(session, checkpoint metadata) of the graph saved beside a model's weights, when it was
-    exported from exactly the checkpoint files whose fingerprint is ``sha256``; else None."""
-    path = Path(model_dir) / EXPORTED_FILES[backend]
-    if not path.is_file():
+def exported_graphs(model_dir: Path, backend: str, threads: int, sha256: str):
+    """((STN session, LPRNet session), checkpoint metadata) of the graphs saved beside a model's
+    weights, when both were exported from exactly the checkpoint files whose fingerprint is
+    ``sha256``; else None."""
+    paths = [Path(model_dir) / name for name in EXPORTED_FILES[backend]]
+    if not all(p.is_file() for p in paths):
         return None
-    session = ort_session(path, threads)
-    props = session.get_modelmeta().custom_metadata_map
-    if "lpr.meta" not in props or props.get("lpr.checkpoints") != sha256:
+    sessions = tuple(ort_session(p, threads) for p in paths)
+    props = [s.get_modelmeta().custom_metadata_map for s in sessions]
+    if any("lpr.meta" not in p or p.get("lpr.checkpoints") != sha256 for p in props):
         return None
-    return session, json.loads(props["lpr.meta"])
+    return sessions, json.loads(props[1]["lpr.meta"])
 
 
 class Recognizer:
@@ -119,7 +121,7 @@ class Recognizer:
         calibrated: bool = True,
         min_confidence: float | str | None = None,
         modules: tuple | None = None,
-        session=None,
+        sessions: tuple | None = None,
         checkpoints_sha256: str | None = None,
         second_look: bool = True,
     ):
@@ -135,11 +137,13 @@ class Recognizer:
         self._stn, self._lprnet = (m.eval() for m in modules) if modules is not None else (None, None)
         if modules is not None:
             set_torch_threads(threads)
-        if backend != "torch" and session is None:
-            session = self._onnx_session()
-        self._session = session
-        # Graphs exported before the second look return probabilities only (no warp, no prior).
-        self._session_warps = session is not None and len(session.get_outputs()) > 1
+        if backend != "torch" and sessions is None:
+            sessions = self._onnx_sessions()
+        # (STN, LPRNet) onnxruntime sessions; the plate is sampled between them (sample_through).
+        self._sessions = sessions
+        if sessions is not None:
+            stamp = sessions[0].get_modelmeta().custom_metadata_map
+            self._align_corners = json.loads(stamp.get("lpr.align_corners", "false"))
         self.top_k = top_k
         self.second_look = second_look
         self.set_format(plate_format)
@@ -246,11 +250,11 @@ class Recognizer:
         options = dict(backend=backend, threads=threads, model_dir=model_dir, plate_format=plate_format)
         options.update(top_k=top_k, calibrated=calibrated, min_confidence=min_confidence, second_look=second_look)
         sha256 = fingerprint(model_dir)
-        exported = exported_graph(model_dir, backend, threads, sha256) if backend in EXPORTED_FILES else None
-        if exported:  # everything reading needs is in the graph's metadata: no torch
-            session, meta = exported
+        exported = exported_graphs(model_dir, backend, threads, sha256) if backend in EXPORTED_FILES else None
+        if exported:  # everything reading needs is in the graphs' metadata: no torch
+            sessions, meta = exported
             alphabet, input_size = Alphabet.from_dict(meta["alphabet"]), meta["config"]["input_size"]
-            return cls(alphabet, meta, input_size, session=session, checkpoints_sha256=sha256, **options)
+            return cls(alphabet, meta, input_size, sessions=sessions, checkpoints_sha256=sha256, **options)
         from .checkpoints import load_models
 
         stn, net, alphabet, meta = load_models(model_dir)
@@ -269,26 +273,26 @@ class Recognizer:
                 r.accepted = r.confidence >= self.min_confidence and not misfit
         return readings
 
-    def _onnx_session(self):
-        """onnxruntime session on the graph saved beside the weights (``model.onnx``, or
-        ``model.int8.onnx`` for onnx-int8) when it was made from these weights (same run and
-        epoch: calibrating changes the checkpoint, not the graph); fp32 is otherwise exported on
-        the fly (a second or two)."""
-        from .export import matches, onnx_model
+    def _onnx_sessions(self) -> tuple:
+        """onnxruntime sessions on the graphs saved beside the weights (``stn.onnx`` with
+        ``lprnet.onnx``, or ``lprnet.int8.onnx`` for onnx-int8) when they were made from these
+        weights (same run and epoch: calibrating changes the checkpoint, not the networks);
+        fp32 graphs are otherwise exported on the fly (a second or two)."""
+        from .export import matches, onnx_parts
 
-        path = Path(self.model_dir or ".") / EXPORTED_FILES[self.backend]
-        if path.is_file():
-            session = ort_session(path, self.threads)
-            if matches(session.get_modelmeta().custom_metadata_map, self.meta):
-                return session
+        paths = [Path(self.model_dir or ".") / name for name in EXPORTED_FILES[self.backend]]
+        if all(p.is_file() for p in paths):
+            sessions = tuple(ort_session(p, self.threads) for p in paths)
+            if all(matches(s.get_modelmeta().custom_metadata_map, self.meta) for s in sessions):
+                return sessions
             if self.backend != "onnx":
-                raise CheckpointError(f"{path} was exported from other weights; export it again")
+                raise CheckpointError(f"{paths[1]} was exported from other weights; export it again")
         elif self.backend != "onnx":
             raise CheckpointError(
-                f"{path}: no int8 model; make one with `lpr export --int8 --model {self.model_dir} "
+                f"{paths[1]}: no int8 model; make one with `lpr export --int8 --model {self.model_dir} "
                 "--calibration TRAIN.csv`"
             )
-        return ort_session(onnx_model(self).SerializeToString(), self.threads)
+        return tuple(ort_session(p.SerializeToString(), self.threads) for p in onnx_parts(self))
 
     def preprocess(self, image) -> np.ndarray:
         """A path, array or PIL image -> BGR uint8 at the network's input size."""
@@ -305,7 +309,7 @@ class Recognizer:
         """
         x = to_input(batch)  # channels-last in memory, the layout the networks run fastest in
         probs, warps = self._look(x)
-        if not self.second_look or warps is None:
+        if not self.second_look:
             return probs
         first = best_path_log_prob(probs)
         doubtful = np.flatnonzero(first < -SECOND_LOOK_MARGIN)
@@ -315,14 +319,15 @@ class Recognizer:
             probs[doubtful[better]] = again[better]
         return probs
 
-    def _look(self, x: np.ndarray, prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    def _look(self, x: np.ndarray, prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities, warps) of network inputs ``x`` read through ``prior`` warps (None:
-        a first look); warps are None from a graph exported before it had them."""
-        if self._session is not None:
-            if not self._session_warps:
-                return self._session.run(None, {"images": x})[0], None
-            feed = {"images": x} if prior is None else {"images": x, "prior": prior}
-            probs, warps = self._session.run(None, feed)
+        a first look)."""
+        if self._sessions is not None:
+            locate, classify = self._sessions
+            view = x if prior is None else sample_through(x, prior, self._align_corners)
+            feed = {"view": np.ascontiguousarray(view)} | ({} if prior is None else {"prior": prior})
+            (warps,) = locate.run(None, feed)
+            (probs,) = classify.run(None, {"plate": sample_through(x, warps, self._align_corners)})
             return probs, warps
         import torch
 

@@ -1,4 +1,5 @@
-"""ONNX export: one checked graph, numerically equal to torch, same readings as torch."""
+"""ONNX export: one checked graph to deploy and the two lpr reads with, numerically equal to
+torch, same readings as torch."""
 
 import json
 
@@ -59,7 +60,7 @@ def test_int8_backend_needs_its_export_and_then_reads(tiny_run, tmp_path):
     with pytest.raises(CheckpointError, match="no int8 model"):
         Recognizer.load(run, backend="onnx-int8")
     assert main(["export", "--int8", "--model", str(run), "--calibration", str(SAMPLES / "labels.csv")]) == 0
-    assert (run / "model.int8.onnx").exists()
+    assert (run / "lprnet.int8.onnx").exists()
     paths = sorted(str(p) for p in SAMPLES.glob("*.jpg"))
     int8 = list(Recognizer.load(run, backend="onnx-int8").read_files(paths))
     fp32 = list(Recognizer.load(run).read_files(paths))
@@ -75,17 +76,17 @@ def test_onnx_backend_uses_the_saved_graph_only_when_it_matches_the_weights(tiny
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     assert main(["export", "--model", str(run)]) == 0  # default: beside the weights
-    saved = run / "model.onnx"
-    assert saved.is_file()
+    saved = run / "lprnet.onnx"
+    assert saved.is_file() and (run / "stn.onnx").is_file()
     r = Recognizer.load(run, backend="onnx")
-    assert r._session._model_path == str(saved)  # loaded, not exported again
+    assert r._sessions[1]._model_path == str(saved)  # loaded, not exported again
 
     ckpt = torch.load(run / "lprnet.pt", weights_only=True)
     stn = torch.load(run / "stn.pt", weights_only=True)
     ckpt["epoch"] = stn["epoch"] = 99  # newer weights of the same run: the saved graph is stale
     torch.save(ckpt, run / "lprnet.pt"), torch.save(stn, run / "stn.pt")
     r = Recognizer.load(run, backend="onnx")
-    assert r._session._model_path != str(saved)
+    assert r._sessions[1]._model_path != str(saved)
     img = str(SAMPLES / "ccpd_0004.jpg")
     assert r.read(img).text == Recognizer.load(run, backend="torch").read(img).text
 
@@ -122,20 +123,20 @@ def test_the_graph_metadata_is_trusted_only_for_the_exact_checkpoint_files(tiny_
 
     from lpr.calibration import calibrate_model
     from lpr.checkpoints import fingerprint
-    from lpr.pipeline import exported_graph
+    from lpr.pipeline import exported_graphs
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     assert main(["export", "--model", str(run)]) == 0
-    assert exported_graph(run, "onnx", 1, fingerprint(run)) is not None
+    assert exported_graphs(run, "onnx", 1, fingerprint(run)) is not None
     ckpt = torch.load(run / "lprnet.pt", weights_only=True)
     ckpt["calibration"] = {"method": "identity"}  # changed metadata, same weights
     torch.save(ckpt, run / "lprnet.pt")
-    assert exported_graph(run, "onnx", 1, fingerprint(run)) is None  # stale: read through torch
+    assert exported_graphs(run, "onnx", 1, fingerprint(run)) is None  # stale: read through torch
     assert Recognizer.load(run).calibration == {"method": "identity"}
     # Calibrating re-stamps the graphs beside the weights, so they load without torch again.
     calibrate_model(run, [str(SAMPLES / "labels.csv")])
-    session, meta = exported_graph(run, "onnx", 1, fingerprint(run))
+    _, meta = exported_graphs(run, "onnx", 1, fingerprint(run))
     assert meta["calibration"]["fitted_on"] == [str(SAMPLES / "labels.csv")]
     assert Recognizer.load(run).calibration == meta["calibration"]
     # A graph of modules swapped by hand is not stamped as the saved weights.
@@ -193,3 +194,30 @@ def test_a_second_look_replaces_only_readings_it_makes_e_times_likelier(tiny_run
     calls.clear()
     r.second_look = False
     assert np.array_equal(r.probabilities(np.zeros((3, 24, 94, 3), np.uint8)), first) and len(calls) == 1
+
+
+def test_the_backend_samples_plates_as_the_stn_does(tiny_run):
+    from lpr.data import load_image, resize, sample_through, to_input
+
+    r = Recognizer.load(tiny_run, backend="torch")
+    x = to_input(np.stack([resize(load_image(p), (94, 24)) for p in sorted(SAMPLES.glob("*.jpg"))[:4]]))
+    warps = np.array([[[0.9, 0.2, 0.1], [-0.15, 0.8, -0.05]], [[1.3, -0.1, 0.3], [0.2, 1.2, 0.2]]] * 2, np.float32)
+    with torch.no_grad():
+        expected = r.stn.warp(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(warps)).numpy()
+    got = sample_through(x, warps, r.stn.config.align_corners)
+    assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-3  # measured: ~1e-5
+    assert got.flags["C_CONTIGUOUS"]
+
+
+def test_the_two_graphs_read_what_the_one_graph_reads(tiny_run, tmp_path):
+    out = tmp_path / "m.onnx"
+    main(["export", "--model", str(tiny_run), "--out", str(out)])
+    whole = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    r = Recognizer.load(tiny_run, backend="onnx")  # no graphs saved beside these weights: made on the fly
+    x = (np.random.default_rng(0).uniform(-1, 1, (3, 3, 24, 94))).astype(np.float32)
+    probs, warp = r._look(x)
+    expected, expected_warp = whole.run(None, {"images": x})
+    assert np.abs(warp - expected_warp).max() < 1e-5 and np.abs(probs - expected).max() < 1e-3
+    again, _ = r._look(x, warp)  # a second look
+    expected_again, _ = whole.run(None, {"images": x, "prior": warp})
+    assert np.abs(again - expected_again).max() < 1e-3

@@ -220,7 +220,9 @@ def main() -> None:
         f"{latency(on_torch)[0]:.2f} ms | {model_throughput(on_torch, 64):.0f} plates/s | {stn_share(on_torch):.1%}"
     )
     p(f"| torch | {torch_row} |")
-    p(f"| onnxruntime | {latency(onnx)[0]:.2f} ms | {model_throughput(onnx, 64):.0f} plates/s | |")
+    p(
+        f"| onnxruntime | {latency(onnx)[0]:.2f} ms | {model_throughput(onnx, 64):.0f} plates/s | {stn_share(onnx):.1%} |"
+    )
     first_name = next(iter(splits), None)
     if first_name:
         e2e = rows[first_name]["plates_per_second"]
