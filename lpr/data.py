@@ -260,9 +260,14 @@ def trim_letterbox(img: np.ndarray) -> np.ndarray:
         return img
     if np.ptp(img[[0, -1]].reshape(-1, 3).mean(axis=0)) > 10:  # coloured edges: no letterbox
         return img
-    gray = img.mean(axis=2)
-    top, bottom = _flat_band(gray), _flat_band(gray[::-1])
-    left, right = _flat_band(gray.T), _flat_band(gray.T[::-1])
+    # The channels' mean, and per-line mean and spread along both axes, each computed once: a
+    # 640x640 crop took 19 ms with numpy's mean over the channel axis (10 ms) and per-band
+    # statistics on transposed copies, most of the time it took to read a letterboxed plate.
+    gray = cv2.transform(img.astype(np.float32), np.full((1, 3), 1 / 3, np.float32))
+    rows = gray.mean(axis=1), gray.std(axis=1)
+    cols = gray.mean(axis=0), gray.std(axis=0)
+    top, bottom = _flat_band(gray[0], *rows), _flat_band(gray[-1], *(r[::-1] for r in rows))
+    left, right = _flat_band(gray[:, 0], *cols), _flat_band(gray[:, -1], *(c[::-1] for c in cols))
     if top + bottom > 0.75 * H or left + right > 0.75 * W:  # a blank image: leave it
         return img
     if top == bottom == left == right == 0:
@@ -270,12 +275,13 @@ def trim_letterbox(img: np.ndarray) -> np.ndarray:
     return img[top : H - bottom, left : W - right]
 
 
-def _flat_band(gray: np.ndarray) -> int:
-    """Rows of one letterbox colour at the top of ``gray``; 0 unless the band is >= 8% thick."""
-    level = float(np.median(gray[0]))
+def _flat_band(edge: np.ndarray, means: np.ndarray, stds: np.ndarray) -> int:
+    """Lines of one letterbox colour from an image's edge, given the edge line's pixels and the
+    mean and spread of each line from that edge inward; 0 unless the band is >= 8% thick."""
+    level = float(np.median(edge))
     if not (level >= 235 or level <= 20 or abs(level - 114) <= 8):
         return 0
-    flat = (gray.std(axis=1) < 8) & (np.abs(gray.mean(axis=1) - level) < 12)
+    flat = (stds < 8) & (np.abs(means - level) < 12)
     n = len(flat) if flat.all() else int(np.argmin(flat))
     return n if n >= 0.08 * len(flat) else 0
 
