@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from .data import sample_through, to_input
+from .data import to_input
 from .pipeline import Recognizer
 
 
@@ -62,12 +62,7 @@ def stn_share(r: Recognizer, batch_size: int = 64, repeats: int = 30) -> float:
     w, h = r.input_size
     x = to_input(np.random.default_rng(0).integers(0, 255, (batch_size, h, w, 3), dtype=np.uint8))
     if r._sessions is not None:
-        locate = r._sessions[0]
-
-        def stn():
-            (warps,) = locate.run(None, {"view": np.ascontiguousarray(x)})
-            return sample_through(x, warps, r._align_corners)
-
+        stn = lambda: r._rectify(x)  # noqa: E731
     else:
         xt = torch.from_numpy(x)
         stn = lambda: r.stn(xt)  # noqa: E731

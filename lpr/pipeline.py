@@ -323,11 +323,8 @@ class Recognizer:
         """(probabilities, warps) of network inputs ``x`` read through ``prior`` warps (None:
         a first look)."""
         if self._sessions is not None:
-            locate, classify = self._sessions
-            view = x if prior is None else sample_through(x, prior, self._align_corners)
-            feed = {"view": np.ascontiguousarray(view)} | ({} if prior is None else {"prior": prior})
-            (warps,) = locate.run(None, feed)
-            (probs,) = classify.run(None, {"plate": sample_through(x, warps, self._align_corners)})
+            plates, warps = self._rectify(x, prior)
+            (probs,) = self._sessions[1].run(None, {"plate": plates})
             return probs, warps
         import torch
 
@@ -337,6 +334,14 @@ class Recognizer:
             prior = None if prior is None else torch.from_numpy(prior)
             probs, warps = Reader(self.stn, self.lprnet)(torch.from_numpy(x), prior)
         return probs.numpy(), warps.numpy()
+
+    def _rectify(self, x: np.ndarray, prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(plates, warps) of network inputs ``x``: the STN graph's warps (seen through ``prior``
+        warps, None: a first look) and the plates sampled through them (onnx backends)."""
+        view = x if prior is None else sample_through(x, prior, self._align_corners)
+        feed = {"view": np.ascontiguousarray(view)} | ({} if prior is None else {"prior": prior})
+        (warps,) = self._sessions[0].run(None, feed)
+        return sample_through(x, warps, self._align_corners), warps
 
     def read(self, image) -> Reading:
         """Read one plate crop (path, BGR/gray array or PIL image)."""
