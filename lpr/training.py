@@ -534,6 +534,7 @@ def average_models(models: list[str], out: str | Path, val: list[str] | None = N
     metrics = validate(stn, net, val, val_sets, alphabet)
     extra = {"epoch": meta.get("epoch"), "metrics": metrics, "train_config": train_config}
     save_models(out, stn, net, alphabet, uuid.uuid4().hex, {**extra, "averaged_from": [str(m) for m in models]})
+    export_beside(out)
     return metrics
 
 
@@ -803,7 +804,23 @@ def _train(cfg: TrainConfig, resume: bool, progress: bool, job, device) -> dict:
             best["epoch"],
             f" (validation {best['val_sequence_accuracy']:.2%})" if "val_sequence_accuracy" in best else "",
         )
+        export_beside(out)
     return {"history": history, "out": str(out)}
+
+
+def export_beside(out: str | Path) -> None:
+    """Save the graphs the onnx backend reads with beside the saved weights, so that `lpr
+    predict --model OUT` reads without loading torch (≈ 0.4 s instead of ≈ 4 s). A failed export
+    costs nothing the run made: reading then exports them in memory, or `lpr export` retries."""
+    from .export import export_for_reading
+    from .pipeline import Recognizer
+
+    try:
+        paths = export_for_reading(Recognizer.load(out, backend="torch"))
+    except Exception as e:  # noqa: BLE001 - the weights are saved; the graphs are a convenience
+        log.warning("could not export %s for onnxruntime (%s); `lpr export --model %s` retries", out, e, out)
+        return
+    log.info("saved %s", ", ".join(p.name for p in paths))
 
 
 class MetricsLog:

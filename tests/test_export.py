@@ -213,7 +213,7 @@ def test_the_two_graphs_read_what_the_one_graph_reads(tiny_run, tmp_path):
     out = tmp_path / "m.onnx"
     main(["export", "--model", str(tiny_run), "--out", str(out)])
     whole = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    r = Recognizer.load(tiny_run, backend="onnx")  # no graphs saved beside these weights: made on the fly
+    r = Recognizer.load(tiny_run, backend="onnx")  # the graphs lpr train saved beside the weights
     x = (np.random.default_rng(0).uniform(-1, 1, (3, 3, 24, 94))).astype(np.float32)
     probs, warp = r._look(x)
     expected, expected_warp = whole.run(None, {"images": x})
@@ -221,3 +221,11 @@ def test_the_two_graphs_read_what_the_one_graph_reads(tiny_run, tmp_path):
     again, _ = r._look(x, warp)  # a second look
     expected_again, _ = whole.run(None, {"images": x, "prior": warp})
     assert np.abs(again - expected_again).max() < 1e-3
+
+
+def test_a_finished_run_saves_the_graphs_predict_reads_without_torch(tiny_run):
+    from lpr.checkpoints import fingerprint
+    from lpr.pipeline import exported_graphs
+
+    assert (tiny_run / "stn.onnx").is_file() and (tiny_run / "lprnet.onnx").is_file()
+    assert exported_graphs(tiny_run, "onnx", 1, fingerprint(tiny_run)) is not None  # stamped for these weights
