@@ -207,6 +207,10 @@ def test_the_backend_samples_plates_as_the_stn_does(tiny_run):
     got = sample_through(x, warps, r.stn.config.align_corners)
     assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-3  # measured: ~1e-5
     assert got.flags["C_CONTIGUOUS"]
+    # Each plate is sampled alone: the same pixels at any batch size or place in the batch.
+    assert all(np.array_equal(sample_through(x[i : i + 1], warps[i : i + 1]), got[i : i + 1]) for i in range(4))
+    many = np.repeat(x, 400, axis=0)  # 1,600 plates x 24 rows: more than one cv2 image may hold
+    assert np.array_equal(sample_through(many, np.repeat(warps, 400, axis=0))[::400], got)
 
 
 def test_the_two_graphs_read_what_the_one_graph_reads(tiny_run, tmp_path):
