@@ -314,7 +314,7 @@ def sample_through(x: np.ndarray, warps: np.ndarray, align_corners: bool = False
     :meth:`lpr.models.STN.warp` does (bilinear, border pixels repeated), without torch.
 
     onnxruntime's GridSample is ~8x slower than torch's (a sixth of a graph's time), so the
-    onnx backends sample here instead, one ``cv2.remap`` per image (values within ~1e-4 of
+    onnx backends sample here instead, one ``cv2.remap`` per image (values within ~3e-5 of
     torch's). Per image, not one remap over the batch stacked into a tall mosaic (as fast):
     float32 row coordinates lose precision deep in a mosaic, and a plate's pixels would then
     depend on its place in the batch. Returns C-contiguous NCHW, as onnxruntime takes it.
