@@ -820,7 +820,7 @@ def export_beside(out: str | Path) -> None:
     except Exception as e:  # noqa: BLE001 - the weights are saved; the graphs are a convenience
         log.warning("could not export %s for onnxruntime (%s); `lpr export --model %s` retries", out, e, out)
         return
-    log.info("saved %s", ", ".join(p.name for p in paths))
+    log.info("saved %s for onnxruntime", " and ".join(map(str, paths)))
 
 
 class MetricsLog:
