@@ -152,13 +152,13 @@ def sample_through_prior_only_if_needed(proto, identity) -> None:
     index, sampling = next((i, n) for i, n in enumerate(nodes) if n.op_type == "GridSample" and n.input[0] == "images")
     (sampled,) = sampling.output
     proto.graph.initializer.append(numpy_helper.from_array(identity, "identity_warp"))
-    moved = [
+    proto.graph.initializer.append(numpy_helper.from_array(np.array(0.0, dtype=np.float32), "no_offset"))
+    prior_moves = [  # any entry of `prior` off the identity's
         helper.make_node("Sub", ["prior", "identity_warp"], ["prior_offset"]),
         helper.make_node("Abs", ["prior_offset"], ["prior_distance"]),
         helper.make_node("ReduceMax", ["prior_distance"], ["prior_largest_offset"], keepdims=0),
-        helper.make_node("Greater", ["prior_largest_offset", "identity_warp_tolerance"], ["prior_moves"]),
+        helper.make_node("Greater", ["prior_largest_offset", "no_offset"], ["prior_moves"]),
     ]
-    proto.graph.initializer.append(numpy_helper.from_array(np.array(0.0, dtype=np.float32), "identity_warp_tolerance"))
     resample = helper.make_graph(
         [helper.make_node("GridSample", list(sampling.input), ["through_prior"], **attributes(sampling))],
         "through_prior",
@@ -173,7 +173,7 @@ def sample_through_prior_only_if_needed(proto, identity) -> None:
     )
     branch = helper.make_node("If", ["prior_moves"], [sampled], then_branch=resample, else_branch=keep)
     del proto.graph.node[:]
-    proto.graph.node.extend(nodes[:index] + moved + [branch] + nodes[index + 1 :])
+    proto.graph.node.extend(nodes[:index] + prior_moves + [branch] + nodes[index + 1 :])
 
 
 def attributes(node) -> dict:
