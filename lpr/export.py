@@ -30,8 +30,6 @@ from .pipeline import EXPORTED_FILES, Recognizer
 
 def onnx_model(recognizer: Recognizer, opset: int = 17):
     """The recogniser as one checked ``onnx.ModelProto`` with its metadata: the graph to deploy."""
-    from onnx import numpy_helper
-
     w, h = recognizer.input_size
     identity = torch.tensor([IDENTITY_WARP])
     proto = traced(
@@ -41,8 +39,7 @@ def onnx_model(recognizer: Recognizer, opset: int = 17):
         {"probs": "batch", "warp": "batch"},
         opset,
     )
-    # An initializer named like an input is that input's default: `prior` may be left out.
-    proto.graph.initializer.append(numpy_helper.from_array(identity.numpy(), "prior"))
+    prior_defaults_to(proto, identity)
     sample_through_prior_only_if_needed(proto, identity.numpy())
     return finished(proto, recognizer)
 
@@ -55,8 +52,6 @@ def onnx_parts(recognizer: Recognizer, opset: int = 17):
     ``probs``. The sampling between them runs in :func:`lpr.data.sample_through`, ~4x faster
     than onnxruntime's GridSample; together they read what :func:`onnx_model`'s graph reads.
     """
-    from onnx import numpy_helper
-
     w, h = recognizer.input_size
     identity = torch.tensor([IDENTITY_WARP])
     stn = traced(
@@ -66,12 +61,20 @@ def onnx_parts(recognizer: Recognizer, opset: int = 17):
         {"warp": "batch"},
         opset,
     )
-    stn.graph.initializer.append(numpy_helper.from_array(identity.numpy(), "prior"))
+    prior_defaults_to(stn, identity)
     lprnet = traced(
         _Classifier(recognizer.lprnet), (torch.zeros(2, 3, h, w),), {"plate": "batch"}, {"probs": "batch"}, opset
     )
     sampling = {"lpr.align_corners": json.dumps(recognizer.stn.config.align_corners)}
     return finished(stn, recognizer, sampling), finished(lprnet, recognizer)
+
+
+def prior_defaults_to(proto, identity: torch.Tensor) -> None:
+    """Give the graph's ``prior`` input a default: an initializer named like an input is that
+    input's default, so a first look may leave ``prior`` out."""
+    from onnx import numpy_helper
+
+    proto.graph.initializer.append(numpy_helper.from_array(identity.numpy(), "prior"))
 
 
 class _Locator(torch.nn.Module):

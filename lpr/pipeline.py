@@ -240,8 +240,9 @@ class Recognizer:
     ) -> Recognizer:
         """Load ``stn.pt`` and ``lprnet.pt`` from a shipped model name or a run folder.
 
-        ``backend="onnx"`` (the default) runs the same networks, exported to one ONNX graph, in
-        onnxruntime; ``"torch"`` runs the PyTorch modules.
+        ``backend="onnx"`` (the default) runs the same networks, exported as two ONNX graphs
+        (the STN's and LPRNet's, the plate sampled between them), in onnxruntime; ``"torch"``
+        runs the PyTorch modules.
         ``plate_format`` and ``top_k``: see :meth:`set_format` and :func:`lpr.decoding.decode`;
         ``min_confidence``: see :meth:`set_min_confidence`; ``second_look``: see
         :meth:`probabilities`.
