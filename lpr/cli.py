@@ -355,7 +355,7 @@ def add_backend_option(p: argparse.ArgumentParser) -> None:
         "--backend",
         default="onnx",
         choices=["onnx", "torch", "onnx-int8"],
-        help="inference engine: onnx (onnxruntime; same readings as torch, ~3x faster on a CPU), torch, "
+        help="inference engine: onnx (onnxruntime; same readings as torch, 2-4x faster on a CPU), torch, "
         "or onnx-int8 (needs `lpr export --int8`)",
     )
 

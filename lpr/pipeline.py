@@ -105,7 +105,7 @@ class Recognizer:
 
     BACKENDS = ("torch", "onnx", "onnx-int8")
     # onnxruntime reads exactly what torch reads (same errors on every validation split) about
-    # 3x faster on a CPU, so loaded models use it unless asked otherwise.
+    # 2-4x faster on a CPU, so loaded models use it unless asked otherwise.
     DEFAULT_BACKEND = "onnx"
 
     def __init__(
