@@ -309,31 +309,44 @@ def to_input(batch: np.ndarray) -> np.ndarray:
     return x
 
 
-def sample_through(x: np.ndarray, warps: np.ndarray, align_corners: bool = False) -> np.ndarray:
+def sample_through(
+    x: np.ndarray,
+    warps: np.ndarray,
+    align_corners: bool = False,
+    out: np.ndarray | None = None,
+    channels_last: bool = False,
+) -> np.ndarray:
     """(B, 3, H, W) float images resampled through affine ``warps`` (B, 2, 3): what
     :meth:`lpr.models.STN.warp` does (bilinear, border pixels repeated), without torch.
 
     onnxruntime's GridSample is ~8x slower than torch's (a sixth of a graph's time), so the
-    onnx backends sample here instead, one ``cv2.remap`` per image (values within ~3e-5 of
-    torch's). Per image, not one remap over the batch stacked into a tall mosaic (as fast):
-    float32 row coordinates lose precision deep in a mosaic, and a plate's pixels would then
-    depend on its place in the batch. Returns C-contiguous NCHW, as onnxruntime takes it.
+    onnx backends sample here instead, one ``cv2.warpAffine`` per image (values within ~3e-5
+    of torch's; no coordinate maps to build, ~1.6x faster than ``cv2.remap``). Per image, not
+    over the batch stacked into one tall mosaic: float32 coordinates lose precision deep in a
+    mosaic, and a plate's pixels would then depend on its place in the batch.
+
+    Returns C-contiguous NCHW, or with ``channels_last`` (B, H, W, 3), OpenCV's own layout and
+    a fifth faster (no transposing copy); in ``out`` if given: a reused buffer spares the page
+    faults of fresh memory, a third of the sampling's time.
     """
     b, _, h, w = x.shape
     m = _pixel_warps(warps, w, h, align_corners)  # (B, 2, 3): output pixel (x, y, 1) -> input pixel
-    cols, rows = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
-
-    def coordinate(axis: int, limit: int) -> np.ndarray:  # (B, H, W), as an outer sum: no (B, HW, 3) matmul
-        out = m[:, axis, 0, None, None] * cols + (m[:, axis, 1, None] * rows + m[:, axis, 2, None])[:, :, None]
-        return np.clip(out, 0, limit - 1, out=out)
-
-    px, py = coordinate(0, w), coordinate(1, h)
     images = x.transpose(0, 2, 3, 1)  # (B, H, W, 3): contiguous per image when x is channels-last
-    out = np.empty((b, h, w, 3), np.float32)
+    if out is None:
+        out = np.empty((b, h, w, 3) if channels_last else (b, 3, h, w), np.float32)
+    plate = None if channels_last else np.empty((h, w, 3), np.float32)  # stays in cache
     for i in range(b):
-        image = np.ascontiguousarray(images[i])
-        cv2.remap(image, px[i], py[i], cv2.INTER_LINEAR, dst=out[i], borderMode=cv2.BORDER_REPLICATE)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        cv2.warpAffine(
+            np.ascontiguousarray(images[i]),
+            m[i],
+            (w, h),
+            dst=out[i] if channels_last else plate,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        if not channels_last:
+            out[i] = plate.transpose(2, 0, 1)
+    return out
 
 
 def _pixel_warps(warps: np.ndarray, w: int, h: int, align_corners: bool) -> np.ndarray:

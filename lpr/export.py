@@ -48,8 +48,9 @@ def onnx_parts(recognizer: Recognizer, opset: int = 17):
     """The two graphs the onnx backends read with, as ``(stn, lprnet)`` ONNX protos.
 
     ``stn``: ``view`` (B, 3, H, W) and optional ``prior`` -> ``warp`` (B, 2, 3), the STN's warp
-    of a view already sampled through ``prior``, composed with it. ``lprnet``: ``plate`` ->
-    ``probs``. The sampling between them runs in :func:`lpr.data.sample_through`, ~4x faster
+    of a view already sampled through ``prior``, composed with it. ``lprnet``: ``plate``
+    (B, H, W, 3), channels last as OpenCV samples it (onnxruntime reorders it as fast as NCHW)
+    -> ``probs``. The sampling between them runs in :func:`lpr.data.sample_through`, ~4x faster
     than onnxruntime's GridSample; together they read what :func:`onnx_model`'s graph reads.
     """
     w, h = recognizer.input_size
@@ -63,7 +64,7 @@ def onnx_parts(recognizer: Recognizer, opset: int = 17):
     )
     prior_defaults_to(stn, identity)
     lprnet = traced(
-        _Classifier(recognizer.lprnet), (torch.zeros(2, 3, h, w),), {"plate": "batch"}, {"probs": "batch"}, opset
+        _Classifier(recognizer.lprnet), (torch.zeros(2, h, w, 3),), {"plate": "batch"}, {"probs": "batch"}, opset
     )
     sampling = {"lpr.align_corners": json.dumps(recognizer.stn.config.align_corners)}
     return finished(stn, recognizer, sampling), finished(lprnet, recognizer)
@@ -89,14 +90,14 @@ class _Locator(torch.nn.Module):
 
 
 class _Classifier(torch.nn.Module):
-    """plate -> class probabilities (B, C, T)."""
+    """plate (B, H, W, 3) -> class probabilities (B, C, T)."""
 
     def __init__(self, lprnet) -> None:
         super().__init__()
         self.lprnet = lprnet  # node names start with /lprnet/, as in the whole graph (quantize_int8)
 
     def forward(self, plate: torch.Tensor) -> torch.Tensor:
-        return self.lprnet(plate).softmax(1)
+        return self.lprnet(plate.permute(0, 3, 1, 2)).softmax(1)
 
 
 def traced(module: torch.nn.Module, args: tuple, inputs: dict[str, str], outputs: dict[str, str], opset: int):
@@ -295,7 +296,7 @@ def quantize_int8(
             if whole:
                 return {"images": x.numpy()}
             with torch.no_grad():  # LPRNet's own inputs: the plates as the STN rectifies them
-                return {"plate": recognizer.stn(x).numpy()}
+                return {"plate": recognizer.stn(x).permute(0, 2, 3, 1).contiguous().numpy()}
 
     proto = onnx_model(recognizer) if whole else onnx_parts(recognizer)[1]
     # LPRNet's nodes only: the STN, the warps and the glue between them stay in float.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -67,6 +68,24 @@ def ort_session(model, threads: int = 0):
     )
 
 
+def takes_channels_last(lprnet_session) -> bool:
+    """Whether an LPRNet graph takes its plates as (B, H, W, 3); graphs exported before
+    2026-12-02 took them as (B, 3, H, W)."""
+    return lprnet_session.get_inputs()[0].shape[-1] == 3
+
+
+class ScratchArrays(threading.local):
+    """float32 arrays reused from call to call, one set per thread (a server may read in
+    several): ``array(name, shape)`` is the named buffer's first ``shape[0]`` rows, grown when
+    a larger batch needs it."""
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        buffer = self.__dict__.get(name)
+        if buffer is None or buffer.shape[1:] != shape[1:] or len(buffer) < shape[0]:
+            buffer = self.__dict__[name] = np.empty(shape, np.float32)
+        return buffer[: shape[0]]
+
+
 def best_path_log_prob(probs: np.ndarray) -> np.ndarray:
     """(B, C, T) probabilities -> (B,) log-probability of each plate's likeliest alignment."""
     return np.log(np.maximum(probs.max(axis=1), 1e-30)).sum(axis=1)
@@ -83,13 +102,15 @@ def set_torch_threads(threads: int) -> None:
 def exported_graphs(model_dir: Path, backend: str, threads: int, sha256: str):
     """((STN session, LPRNet session), checkpoint metadata) of the graphs saved beside a model's
     weights, when both were exported from exactly the checkpoint files whose fingerprint is
-    ``sha256``; else None."""
+    ``sha256`` by this version of lpr; else None."""
     paths = [Path(model_dir) / name for name in EXPORTED_FILES[backend]]
     if not all(p.is_file() for p in paths):
         return None
     sessions = tuple(ort_session(p, threads) for p in paths)
     props = [s.get_modelmeta().custom_metadata_map for s in sessions]
     if any("lpr.meta" not in p or p.get("lpr.checkpoints") != sha256 for p in props):
+        return None
+    if not takes_channels_last(sessions[1]):
         return None
     return sessions, json.loads(props[1]["lpr.meta"])
 
@@ -141,6 +162,7 @@ class Recognizer:
             sessions = self._onnx_sessions()
         # (STN, LPRNet) onnxruntime sessions; the plate is sampled between them (sample_through).
         self._sessions = sessions
+        self._scratch = ScratchArrays()
         if sessions is not None:
             stamp = sessions[0].get_modelmeta().custom_metadata_map
             self._align_corners = json.loads(stamp.get("lpr.align_corners", "false"))
@@ -284,10 +306,12 @@ class Recognizer:
         paths = [Path(self.model_dir or ".") / name for name in EXPORTED_FILES[self.backend]]
         if all(p.is_file() for p in paths):
             sessions = tuple(ort_session(p, self.threads) for p in paths)
-            if all(matches(s.get_modelmeta().custom_metadata_map, self.meta) for s in sessions):
+            fresh = all(matches(s.get_modelmeta().custom_metadata_map, self.meta) for s in sessions)
+            if fresh and takes_channels_last(sessions[1]):
                 return sessions
             if self.backend != "onnx":
-                raise CheckpointError(f"{paths[1]} was exported from other weights; export it again")
+                why = "from other weights" if not fresh else "by an older lpr (plates in NCHW)"
+                raise CheckpointError(f"{paths[1]} was exported {why}; export it again")
         elif self.backend != "onnx":
             raise CheckpointError(
                 f"{paths[1]}: no int8 model; make one with `lpr export --int8 --model {self.model_dir} "
@@ -338,11 +362,19 @@ class Recognizer:
 
     def _rectify(self, x: np.ndarray, prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(plates, warps) of network inputs ``x``: the STN graph's warps (seen through ``prior``
-        warps, None: a first look) and the plates sampled through them (onnx backends)."""
-        view = x if prior is None else sample_through(x, prior, self._align_corners)
-        feed = {"view": np.ascontiguousarray(view)} | ({} if prior is None else {"prior": prior})
-        (warps,) = self._sessions[0].run(None, feed)
-        return sample_through(x, warps, self._align_corners), warps
+        warps, None: a first look) and the plates sampled through them, (B, H, W, 3) as the
+        LPRNet graph takes them (onnx backends). The plates live in a buffer the thread's next
+        call overwrites."""
+        # Both arrays are per-thread buffers reused from call to call: fresh ones cost page
+        # faults, as much time as the sampling itself.
+        b, c, h, w = x.shape
+        view, plates = self._scratch.array("view", (b, c, h, w)), self._scratch.array("plates", (b, h, w, c))
+        if prior is None:
+            np.copyto(view, x)  # x is channels-last in memory; the STN graph takes NCHW
+        else:
+            sample_through(x, prior, self._align_corners, out=view)
+        (warps,) = self._sessions[0].run(None, {"view": view} | ({} if prior is None else {"prior": prior}))
+        return sample_through(x, warps, self._align_corners, out=plates, channels_last=True), warps
 
     def read(self, image) -> Reading:
         """Read one plate crop (path, BGR/gray array or PIL image)."""

@@ -91,6 +91,37 @@ def test_onnx_backend_uses_the_saved_graph_only_when_it_matches_the_weights(tiny
     assert r.read(img).text == Recognizer.load(run, backend="torch").read(img).text
 
 
+def test_an_lprnet_graph_of_an_older_lpr_taking_nchw_plates_is_not_read(tiny_run, tmp_path):
+    import shutil
+
+    import pytest
+
+    from lpr.checkpoints import CheckpointError
+    from lpr.export import finished, traced
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    r = Recognizer.load(run, backend="torch")
+
+    class OldClassifier(torch.nn.Module):  # what lpr exported before plates went channels-last
+        def __init__(self) -> None:
+            super().__init__()
+            self.lprnet = r.lprnet
+
+        def forward(self, plate):
+            return self.lprnet(plate).softmax(1)
+
+    old = traced(OldClassifier(), (torch.zeros(2, 3, 24, 94),), {"plate": "batch"}, {"probs": "batch"}, 17)
+    onnx.save(finished(old, r), str(run / "lprnet.onnx"))
+    onnx.save(finished(old, r), str(run / "lprnet.int8.onnx"))
+    fresh = Recognizer.load(run, backend="onnx")  # same run and epoch, but exported again
+    assert fresh._sessions[1]._model_path != str(run / "lprnet.onnx")
+    img = str(SAMPLES / "ccpd_0004.jpg")
+    assert fresh.read(img).text == r.read(img).text
+    with pytest.raises(CheckpointError, match="older lpr"):
+        Recognizer.load(run, backend="onnx-int8")
+
+
 def test_a_model_with_its_exported_graph_reads_without_importing_torch(tiny_run, tmp_path):
     import shutil
     import subprocess
@@ -211,6 +242,10 @@ def test_the_backend_samples_plates_as_the_stn_does(tiny_run):
     assert all(np.array_equal(sample_through(x[i : i + 1], warps[i : i + 1]), got[i : i + 1]) for i in range(4))
     many = np.repeat(x, 400, axis=0)  # 1,600 plates x 24 rows: more than one cv2 image may hold
     assert np.array_equal(sample_through(many, np.repeat(warps, 400, axis=0))[::400], got)
+    # Channels last (what the LPRNet graph takes): the same pixels, into a buffer if given.
+    out = np.full((4, 24, 94, 3), np.nan, np.float32)
+    assert sample_through(x, warps, r.stn.config.align_corners, out=out, channels_last=True) is out
+    assert np.array_equal(out.transpose(0, 3, 1, 2), got)
 
 
 def test_the_two_graphs_read_what_the_one_graph_reads(tiny_run, tmp_path):
