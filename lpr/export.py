@@ -253,7 +253,7 @@ def export_for_reading(recognizer: Recognizer, opset: int = 17, int8_calibration
     if int8_calibration is None:
         onnx.save(lprnet, str(lprnet_path))
     else:
-        quantize_int8(recognizer, int8_calibration, lprnet_path)
+        quantize_int8(recognizer, int8_calibration, lprnet_path, proto=lprnet)
     return [stn_path, lprnet_path]
 
 
@@ -265,15 +265,21 @@ def matches(session_meta: dict, recognizer_meta: dict) -> bool:
 
 
 def quantize_int8(
-    recognizer: Recognizer, calibration: list, out: str | Path, whole: bool = False, batch_size: int = 32
+    recognizer: Recognizer,
+    calibration: list,
+    out: str | Path,
+    whole: bool = False,
+    batch_size: int = 32,
+    proto=None,
 ) -> Path:
     """Post-training static int8 quantisation of LPRNet, calibrated on real plate images.
 
     ``calibration`` is a list of image paths (or arrays) of real plates, e.g. a training
     split: activation ranges are only as good as the plates they are measured on. Writes the
     LPRNet graph the onnx-int8 backend reads (:func:`onnx_parts`), or with ``whole`` the one
-    graph of :func:`onnx_model`. The STN's small localisation net and the sampling stay in
-    float (int8 there would move the warp, and they cost little).
+    graph of :func:`onnx_model` (``proto``: that fp32 graph if already made). The STN's small
+    localisation net and the sampling stay in float (int8 there would move the warp, and they
+    cost little).
     """
     import tempfile
 
@@ -298,7 +304,8 @@ def quantize_int8(
             with torch.no_grad():  # LPRNet's own inputs: the plates as the STN rectifies them
                 return {"plate": recognizer.stn(x).permute(0, 2, 3, 1).contiguous().numpy()}
 
-    proto = onnx_model(recognizer) if whole else onnx_parts(recognizer)[1]
+    if proto is None:
+        proto = onnx_model(recognizer) if whole else onnx_parts(recognizer)[1]
     # LPRNet's nodes only: the STN, the warps and the glue between them stay in float.
     stn_nodes = [n.name for n in proto.graph.node if not n.name.startswith("/lprnet/")]
     # Convolutions only, and not the first (raw pixels) or the last (the class scores): the
