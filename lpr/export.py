@@ -277,9 +277,9 @@ def quantize_int8(
     ``calibration`` is a list of image paths (or arrays) of real plates, e.g. a training
     split: activation ranges are only as good as the plates they are measured on. Writes the
     LPRNet graph the onnx-int8 backend reads (:func:`onnx_parts`), or with ``whole`` the one
-    graph of :func:`onnx_model` (``proto``: that fp32 graph if already made). The STN's small
-    localisation net and the sampling stay in float (int8 there would move the warp, and they
-    cost little).
+    graph of :func:`onnx_model`; ``proto`` is the fp32 graph to quantise when the caller has
+    already made it. The STN's small localisation net and the sampling stay in float (int8
+    there would move the warp, and they cost little).
     """
     import tempfile
 
