@@ -70,6 +70,23 @@ def test_int8_backend_needs_its_export_and_then_reads(tiny_run, tmp_path):
     )  # a 2-epoch toy model; real figures in the card
 
 
+def test_the_whole_int8_graph_quantises_lprnet_and_reads_like_fp32(tiny_run, tmp_path):
+    from lpr.data import load_image, resize, to_input
+
+    out = tmp_path / "m.int8.onnx"
+    calibration = ["--calibration", str(SAMPLES / "labels.csv")]
+    assert main(["export", "--int8", "--model", str(tiny_run), "--out", str(out), *calibration]) == 0
+    ops = [n.op_type for n in onnx.load(str(out)).graph.node]
+    assert "QLinearConv" in ops and "GridSample" in ops  # LPRNet in int8, the STN's warp in float
+    x = to_input(np.stack([resize(load_image(p), (94, 24)) for p in sorted(SAMPLES.glob("*.jpg"))]))
+    int8 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(["probs"], {"images": x})[0]
+    fp32 = Recognizer.load(tiny_run, backend="torch")
+    with torch.no_grad():
+        expected = fp32.lprnet(fp32.stn(torch.from_numpy(np.ascontiguousarray(x)))).softmax(1).numpy()
+    assert int8.shape == expected.shape
+    assert np.mean(int8.argmax(1) == expected.argmax(1)) > 0.9  # per-frame classes; measured: all
+
+
 def test_onnx_backend_uses_the_saved_graph_only_when_it_matches_the_weights(tiny_run, tmp_path):
     import shutil
 
