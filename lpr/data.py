@@ -327,7 +327,7 @@ def sample_through(
 
     Returns C-contiguous NCHW, or with ``channels_last`` (B, H, W, 3), OpenCV's own layout and
     a fifth faster (no transposing copy); in ``out`` if given: a reused buffer spares the page
-    faults of fresh memory, a third of the sampling's time.
+    faults of fresh memory, which cost about as much as the sampling itself.
     """
     b, _, h, w = x.shape
     m = _pixel_warps(warps, w, h, align_corners)  # (B, 2, 3): output pixel (x, y, 1) -> input pixel
